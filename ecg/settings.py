@@ -1,0 +1,324 @@
+"""ECG backend settings: one file, every knob from the environment, safe embedded defaults.
+
+With no environment at all this gives a working development server: DEBUG on, SQLite, local file storage
+with our own signed upload URLs, Dramatiq's StubBroker drained by one in-process worker thread (started
+by ``ecg.asgi``), real engines on the CPU with the offline model shipped as a PyPI package.
+Set ``DATABASE_URL``/``REDIS_URL``/``ECG_S3_BUCKET`` to use real services. ``.env.example`` lists all.
+Env parsing is django-environ (typed casting, URL parsing for databases and caches).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+_env_file = BASE_DIR / ".env"
+if _env_file.exists():
+    environ.Env.read_env(str(_env_file))
+
+DEV_SECRET_KEY = "django-insecure-ecg-development-key-do-not-use-in-production"
+
+# --- mode -------------------------------------------------------------------------------------------
+# Production is switched on explicitly; it then refuses unsafe settings (see the checks at the bottom).
+PRODUCTION = env.bool("ECG_PRODUCTION", default=False)
+DEBUG = env.bool("DEBUG", default=not PRODUCTION)
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG or PRODUCTION:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off or ECG_PRODUCTION is on.")
+    SECRET_KEY = DEV_SECRET_KEY
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:3000").rstrip("/")
+# Origins allowed for CORS and for cookie-authenticated unsafe requests (our CSRF defence).
+FRONTEND_ORIGINS = env.list("FRONTEND_ORIGINS", default=[FRONTEND_URL])
+# Public base URL of this API, used to build absolute local upload/download URLs.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000").rstrip("/")
+
+# --- apps -------------------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.sites",
+    "corsheaders",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.google",
+    "django_dramatiq",
+    "ecg",
+    "accounts",
+    "uploads",
+    "transcription",
+    "rendering",
+]
+
+MIDDLEWARE = [
+    "ecg.middleware.TrailingSlashMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+ROOT_URLCONF = "ecg.urls"
+ASGI_APPLICATION = "ecg.asgi.application"
+SITE_ID = 1
+APPEND_SLASH = False  # paths have no trailing slash; TrailingSlashMiddleware accepts one without redirecting
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- database ---------------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=0))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL + a busy timeout let the in-process worker thread write while requests read.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
+    )
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+# --- cache, broker ----------------------------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    # Shared by every process: rate limits and login throttles must not be per process.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": env.str("ECG_CACHE_PREFIX", default="ecg")}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ecg"}}
+
+_DRAMATIQ_MIDDLEWARE = [
+    "dramatiq.middleware.AgeLimit",
+    "dramatiq.middleware.TimeLimit",
+    "dramatiq.middleware.Callbacks",
+    "dramatiq.middleware.Retries",
+    "dramatiq.middleware.CurrentMessage",
+    "django_dramatiq.middleware.DbConnectionsMiddleware",
+]
+if REDIS_URL:
+    DRAMATIQ_BROKER = {
+        "BROKER": "dramatiq.brokers.redis.RedisBroker",
+        "OPTIONS": {"url": REDIS_URL, "namespace": env.str("ECG_BROKER_NAMESPACE", default="ecg-dramatiq")},
+        "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE,
+    }
+else:
+    DRAMATIQ_BROKER = {"BROKER": "dramatiq.brokers.stub.StubBroker", "OPTIONS": {},
+                       "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE}
+DRAMATIQ_AUTODISCOVER_MODULES = ["actors"]
+# The ASGI entry point starts one in-process worker thread when the broker is the StubBroker.
+ECG_INPROCESS_WORKER = env.bool("ECG_INPROCESS_WORKER", default=not REDIS_URL)
+
+# --- storage ----------------------------------------------------------------------------------------
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+MEDIA_URL = "/media/"
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "var" / "static")))
+
+S3_BUCKET = env.str("ECG_S3_BUCKET", default="")
+S3_ENDPOINT_URL = env.str("ECG_S3_ENDPOINT_URL", default="") or None
+S3_REGION = env.str("ECG_S3_REGION", default="us-east-1")
+if S3_BUCKET:
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": S3_ENDPOINT_URL,
+            "region_name": S3_REGION,
+            "access_key": env.str("ECG_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("ECG_S3_SECRET_ACCESS_KEY", default="") or None,
+            "addressing_style": env.str("ECG_S3_ADDRESSING_STYLE", default="") or None,
+            "signature_version": "s3v4",
+            "default_acl": None,
+            "file_overwrite": True,
+            "querystring_auth": True,
+            "querystring_expire": env.int("ECG_DOWNLOAD_URL_TTL", default=3600),
+        },
+    }
+else:
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                        "OPTIONS": {"location": str(MEDIA_ROOT)}}
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+UPLOAD_URL_TTL = env.int("ECG_UPLOAD_URL_TTL", default=3600)
+DOWNLOAD_URL_TTL = env.int("ECG_DOWNLOAD_URL_TTL", default=3600)
+MAX_UPLOAD_BYTES = env.int("ECG_MAX_UPLOAD_BYTES", default=2 * 1024**3)
+# Local temp space for workers (decoded audio, render intermediates); always cleaned up after a job.
+WORK_DIR = Path(env.str("ECG_WORK_DIR", default=str(BASE_DIR / "var" / "work")))
+
+# --- auth -------------------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=60)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=14)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default="") or SECRET_KEY,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+}
+AUTH_COOKIE_SECURE = env.bool("AUTH_COOKIE_SECURE", default=not DEBUG)
+AUTH_COOKIE_DOMAIN = env.str("AUTH_COOKIE_DOMAIN", default="") or None
+LOGIN_FAILURE_LIMIT = env.int("ECG_LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_FAILURE_WINDOW = env.int("ECG_LOGIN_FAILURE_WINDOW", default=900)
+
+# Google login (django-allauth's Google provider does the OAuth2 exchange and the userinfo call).
+GOOGLE_CLIENT_ID = env.str("GOOGLE_CLIENT_ID", default="")
+GOOGLE_CLIENT_SECRET = env.str("GOOGLE_CLIENT_SECRET", default="")
+SOCIALACCOUNT_PROVIDERS = {
+    "google": {
+        "APP": {"client_id": GOOGLE_CLIENT_ID, "secret": GOOGLE_CLIENT_SECRET, "key": ""},
+        "SCOPE": ["openid", "profile", "email"],
+        "AUTH_PARAMS": {"access_type": "online", "prompt": "select_account"},
+        "OAUTH_PKCE_ENABLED": True,
+    }
+}
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
+SOCIALACCOUNT_STORE_TOKENS = False
+
+# --- DRF --------------------------------------------------------------------------------------------
+TRUSTED_PROXY_COUNT = env.int("ECG_TRUSTED_PROXY_COUNT", default=0)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.CookieOrBearerJWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "ecg.exceptions.api_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    # DRF throttles keep their counters in the default cache (Redis when configured): shared by processes.
+    "DEFAULT_THROTTLE_RATES": {
+        "transcription_request": env.str("ECG_RATE_TRANSCRIPTION", default="30/hour"),
+        "render_create": env.str("ECG_RATE_RENDER", default="20/minute"),
+        "upload_url": env.str("ECG_RATE_UPLOAD_URL", default="120/hour"),
+        "auth": env.str("ECG_RATE_AUTH", default="60/minute"),
+    },
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT or None,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+# --- CORS, security ---------------------------------------------------------------------------------
+CORS_ALLOWED_ORIGINS = FRONTEND_ORIGINS
+CORS_ALLOW_CREDENTIALS = True
+CORS_ALLOW_HEADERS = ["authorization", "content-type", "accept", "accept-language"]
+CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+CORS_EXPOSE_HEADERS = ["Content-Disposition", "Retry-After"]
+CORS_URLS_REGEX = r"^/(api|media|upload)/.*$"
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[*FRONTEND_ORIGINS, PUBLIC_BASE_URL])
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+if TRUSTED_PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- i18n -------------------------------------------------------------------------------------------
+LANGUAGE_CODE = "ko"
+LANGUAGES = [("ko", "Korean"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "UTC"
+USE_TZ = True
+
+# --- jobs, quotas -----------------------------------------------------------------------------------
+QUOTA_TIME_ZONE = env.str("ECG_QUOTA_TIME_ZONE", default="Asia/Seoul")
+DEFAULT_DAILY_RENDERS = env.int("ECG_DEFAULT_DAILY_RENDERS", default=10)
+DEFAULT_MONTHLY_RENDERS = env.int("ECG_DEFAULT_MONTHLY_RENDERS", default=100)
+DEFAULT_CONCURRENT_RENDERS = env.int("ECG_DEFAULT_CONCURRENT_RENDERS", default=2)
+DEFAULT_MAX_MEDIA_SECONDS = env.float("ECG_DEFAULT_MAX_MEDIA_SECONDS", default=3 * 3600)
+JOB_HEARTBEAT_STALE_SECONDS = env.int("ECG_JOB_STALE_SECONDS", default=300)
+
+# --- transcription pipeline (issue #3) --------------------------------------------------------------
+# Engine: auto | faster-whisper | whisperx. auto picks WhisperX when it is installed and CUDA is present.
+ASR_ENGINE = env.str("ECG_ASR_ENGINE", default="auto")
+# Model: a faster-whisper/CTranslate2 directory or model id; empty = the offline tiny.en shipped on PyPI.
+ASR_MODEL = env.str("ECG_ASR_MODEL", default="")
+ASR_DEVICE = env.str("ECG_DEVICE", default="cpu")
+ASR_COMPUTE_TYPE = env.str("ECG_COMPUTE_TYPE", default="int8")
+ASR_BATCH_SIZE = env.int("ECG_ASR_BATCH_SIZE", default=8)
+ASR_CPU_THREADS = env.int("ECG_ASR_CPU_THREADS", default=0)
+ALIGN_MODEL = env.str("ECG_ALIGN_MODEL", default="")
+DIARIZATION_MODEL = env.str("ECG_DIARIZATION_MODEL", default="")
+HF_TOKEN = env.str("HF_TOKEN", default="")
+SPEAKER_THRESHOLD = env.float("ECG_SPEAKER_THRESHOLD", default=0.75)
+EMOTION_MODEL = env.str("ECG_EMOTION_MODEL", default="")
+
+# --- rendering pipeline (issue #4) ------------------------------------------------------------------
+CHROMIUM_PATH = env.str("ECG_CHROMIUM_PATH", default="/usr/bin/chromium")
+PLUGIN_ORIGIN = env.str("ECG_PLUGIN_ORIGIN", default="")
+RENDER_ENCODER = env.str("ECG_RENDER_ENCODER", default="auto")
+RENDER_PARALLEL_PAGES = env.int("ECG_RENDER_PARALLEL_PAGES", default=0)
+
+# --- logging ----------------------------------------------------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "faster_whisper": {"level": "WARNING"}},
+}
+
+# --- production refuses unsafe settings -------------------------------------------------------------
+if PRODUCTION:
+    _problems = []
+    if DEBUG:
+        _problems.append("DEBUG must be off")
+    if SECRET_KEY == DEV_SECRET_KEY or SECRET_KEY.startswith("django-insecure") or len(SECRET_KEY) < 32:
+        _problems.append("SECRET_KEY must be a long random value")
+    if "*" in ALLOWED_HOSTS:
+        _problems.append("ALLOWED_HOSTS must not contain '*'")
+    if any(o == "*" for o in FRONTEND_ORIGINS):
+        _problems.append("FRONTEND_ORIGINS must not contain '*'")
+    if _problems:
+        raise ImproperlyConfigured("Unsafe production settings: " + "; ".join(_problems))
