@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "ecg.middleware.JsonErrorMiddleware",
     "ecg.middleware.TrailingSlashMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -112,9 +113,10 @@ AUTH_USER_MODEL = "accounts.User"
 
 # --- cache, broker ----------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
+CACHE_URL = env.str("ECG_CACHE_URL", default=REDIS_URL)  # a separate Redis db keeps cache.clear() off the broker
+if CACHE_URL:
     # Shared by every process: rate limits and login throttles must not be per process.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
                           "KEY_PREFIX": env.str("ECG_CACHE_PREFIX", default="ecg")}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ecg"}}
@@ -167,8 +169,8 @@ if S3_BUCKET:
         },
     }
 else:
-    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                        "OPTIONS": {"location": str(MEDIA_ROOT)}}
+    # No explicit location: FileSystemStorage follows MEDIA_ROOT (and test overrides of it).
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -262,8 +264,8 @@ if TRUSTED_PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- i18n -------------------------------------------------------------------------------------------
-LANGUAGE_CODE = "ko"
-LANGUAGES = [("ko", "Korean"), ("en", "English")]
+LANGUAGE_CODE = "ko-kr"  # gettext falls back ko_KR -> ko, so Django's and DRF's catalogs both apply
+LANGUAGES = [("ko-kr", "Korean"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = "UTC"
@@ -322,3 +324,4 @@ if PRODUCTION:
         _problems.append("FRONTEND_ORIGINS must not contain '*'")
     if _problems:
         raise ImproperlyConfigured("Unsafe production settings: " + "; ".join(_problems))
+CSRF_FAILURE_VIEW = "ecg.views.csrf_failure"

@@ -1,0 +1,143 @@
+"""Account flows: signup, login (with failure throttling), token issue/refresh/revoke, auth cookies."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.authentication import ACCESS_COOKIE, REFRESH_COOKIE
+from ecg.exceptions import ApplicationError, ConflictError, ValidationFailed
+
+logger = logging.getLogger(__name__)
+User = get_user_model()
+REFRESH_COOKIE_PATH = "/api/auth"
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
+
+
+class InvalidCredentials(ApplicationError):
+    status = 401
+    code = "INVALID_CREDENTIALS"
+
+
+def issue_tokens(user) -> TokenPair:
+    refresh = RefreshToken.for_user(user)
+    return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
+
+
+def user_signup(*, username: str, email: str, password: str) -> tuple[User, TokenPair]:
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ConflictError("EMAIL_EXISTS", _("This email is already registered."))
+    candidate = User(username=username, email=email)
+    try:
+        validate_password(password, user=candidate)
+    except DjangoValidationError as exc:
+        raise ValidationFailed(details={"fields": {"password": list(exc.messages)}}) from exc
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email=email, password=password, username=username,
+                                            auth_provider=User.Provider.LOCAL)
+    except IntegrityError as exc:  # lost a race with an identical signup
+        raise ConflictError("EMAIL_EXISTS", _("This email is already registered.")) from exc
+    logger.info("user %s signed up", user.pk)
+    return user, issue_tokens(user)
+
+
+def _failure_keys(email: str, ip: str) -> list[str]:
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    return [f"login-fail:email:{digest}", f"login-fail:ip:{ip}"]
+
+
+def _check_login_throttle(email: str, ip: str) -> None:
+    limit = settings.LOGIN_FAILURE_LIMIT
+    counts = cache.get_many(_failure_keys(email, ip))
+    if any(int(value) >= limit for value in counts.values()):
+        raise ApplicationError(
+            "RATE_LIMITED", _("Too many failed login attempts. Please try again later."), status=429,
+            headers={"Retry-After": str(settings.LOGIN_FAILURE_WINDOW)},
+        )
+
+
+def _record_login_failure(email: str, ip: str) -> None:
+    for key in _failure_keys(email, ip):
+        if not cache.add(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW):
+            try:
+                cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.add(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW)
+
+
+def user_login(*, email: str, password: str, ip: str) -> tuple[User, TokenPair]:
+    """Check the password; the same 401 message for an unknown email and a wrong password."""
+    _check_login_throttle(email, ip)
+    user = User.objects.filter(email__iexact=email.strip()).first()
+    if user is None or not user.has_usable_password() or not user.check_password(password):
+        _record_login_failure(email, ip)
+        raise InvalidCredentials(message=_("Incorrect email or password."))
+    if not user.is_active:
+        raise ApplicationError("ACCOUNT_INACTIVE", _("This account is inactive."), status=403)
+    cache.delete(_failure_keys(email, ip)[0])
+    logger.info("user %s logged in", user.pk)
+    return user, issue_tokens(user)
+
+
+def token_refresh(*, raw_refresh: str | None) -> TokenPair:
+    """Rotate: a new access and refresh token; the old refresh token is blacklisted."""
+    if not raw_refresh:
+        raise InvalidCredentials("INVALID_TOKEN", _("The refresh token is missing."))
+    serializer = TokenRefreshSerializer(data={"refresh": raw_refresh})
+    try:
+        serializer.is_valid(raise_exception=True)
+    except Exception as exc:  # TokenError/InvalidToken/ValidationError/inactive user all mean 401 here
+        raise InvalidCredentials("INVALID_TOKEN", _("The refresh token is invalid or expired.")) from exc
+    data = serializer.validated_data
+    return TokenPair(access=data["access"], refresh=data.get("refresh", raw_refresh))
+
+
+def token_revoke(*, raw_refresh: str | None) -> None:
+    if not raw_refresh:
+        return
+    try:
+        RefreshToken(raw_refresh).blacklist()
+    except TokenError:
+        pass  # already invalid: nothing to revoke
+
+
+def set_auth_cookies(response: HttpResponse, tokens: TokenPair) -> None:
+    jwt = settings.SIMPLE_JWT
+    common = {"httponly": True, "samesite": "Lax", "secure": settings.AUTH_COOKIE_SECURE,
+              "domain": settings.AUTH_COOKIE_DOMAIN}
+    response.set_cookie(ACCESS_COOKIE, tokens.access, path="/",
+                        max_age=int(jwt["ACCESS_TOKEN_LIFETIME"].total_seconds()), **common)
+    response.set_cookie(REFRESH_COOKIE, tokens.refresh, path=REFRESH_COOKIE_PATH,
+                        max_age=int(jwt["REFRESH_TOKEN_LIFETIME"].total_seconds()), **common)
+
+
+def set_access_cookie(response: HttpResponse, access: str) -> None:
+    response.set_cookie(ACCESS_COOKIE, access, path="/", httponly=True, samesite="Lax",
+                        secure=settings.AUTH_COOKIE_SECURE, domain=settings.AUTH_COOKIE_DOMAIN,
+                        max_age=int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()))
+
+
+def clear_auth_cookies(response: HttpResponse) -> None:
+    response.delete_cookie(ACCESS_COOKIE, path="/", domain=settings.AUTH_COOKIE_DOMAIN, samesite="Lax")
+    response.delete_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH, domain=settings.AUTH_COOKIE_DOMAIN,
+                           samesite="Lax")

@@ -1,0 +1,77 @@
+"""Auth endpoints (API.md section 1). Thin: parse, call a service, shape the response."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from accounts import services
+from accounts.authentication import REFRESH_COOKIE, enforce_origin
+from accounts.serializers import LoginSerializer, RefreshSerializer, SignupSerializer, UserSerializer
+from ecg.http import client_ip
+
+
+class AuthThrottle(AnonRateThrottle):
+    scope = "auth"
+
+
+def _auth_response(user, tokens: services.TokenPair, status: int) -> Response:
+    body = {"access_token": tokens.access, "token_type": "bearer", "user": UserSerializer(user).data}
+    response = Response(body, status=status)
+    services.set_auth_cookies(response, tokens)
+    return response
+
+
+class PublicAuthView(APIView):
+    """No authentication: a stale cookie must never block signing in again."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AuthThrottle]
+
+
+class SignupView(PublicAuthView):
+    def post(self, request):
+        serializer = SignupSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user, tokens = services.user_signup(**serializer.validated_data)
+        return _auth_response(user, tokens, 201)
+
+
+class LoginView(PublicAuthView):
+    def post(self, request):
+        serializer = LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user, tokens = services.user_login(**serializer.validated_data, ip=client_ip(request))
+        return _auth_response(user, tokens, 200)
+
+
+class RefreshView(PublicAuthView):
+    def post(self, request):
+        serializer = RefreshSerializer(data=request.data or {})
+        serializer.is_valid(raise_exception=True)
+        raw = serializer.validated_data.get("refresh_token")
+        if not raw:
+            raw = request.COOKIES.get(REFRESH_COOKIE)
+            enforce_origin(request)  # the cookie travels by itself: same CSRF defence as other writes
+        tokens = services.token_refresh(raw_refresh=raw)
+        response = Response({"access_token": tokens.access, "token_type": "bearer"})
+        services.set_auth_cookies(response, tokens)
+        return response
+
+
+class LogoutView(PublicAuthView):
+    def post(self, request):
+        raw = request.COOKIES.get(REFRESH_COOKIE) or (request.data or {}).get("refresh_token")
+        services.token_revoke(raw_refresh=raw)
+        response = Response({"message": _("Logged out.")})
+        services.clear_auth_cookies(response)
+        return response
+
+
+class MeView(APIView):
+    def get(self, request):
+        return Response(UserSerializer(request.user).data)

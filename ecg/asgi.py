@@ -1,0 +1,20 @@
+"""ASGI entry point (uvicorn ecg.asgi:application).
+
+In the embedded default (no ``REDIS_URL``) messages go to Dramatiq's StubBroker, which has no consumer of
+its own, so this entry point starts one in-process worker thread that drains it. It lives here and not in
+``AppConfig.ready()`` so that ``manage.py`` commands, tests and real worker processes never start one.
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ecg.settings")
+
+application = get_asgi_application()
+
+from ecg.worker import start_inprocess_worker  # noqa: E402  (needs the app registry loaded)
+
+start_inprocess_worker()

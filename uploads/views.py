@@ -1,0 +1,100 @@
+"""Upload URL, the signed local upload PUT, signed local downloads, and the videos API (API.md 2, 3)."""
+
+from __future__ import annotations
+
+from django.http import FileResponse, HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
+from rest_framework.views import APIView
+
+from ecg.exceptions import ApplicationError, error_response
+from uploads import selectors, services, storage
+from uploads.serializers import GenerateUrlSerializer, VideoMetadataSerializer, VideoSerializer
+
+
+class UploadUrlThrottle(UserRateThrottle):
+    scope = "upload_url"
+
+
+class GenerateUploadUrlView(APIView):
+    throttle_classes = [UploadUrlThrottle]
+
+    def post(self, request):
+        serializer = GenerateUrlSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(services.upload_url_create(user=request.user, **serializer.validated_data))
+
+
+@csrf_exempt
+@require_http_methods(["PUT"])
+def upload_put(request: HttpRequest, token: str):
+    """The signed local upload target: the URL is the credential, so no auth header or cookie is used."""
+    length = request.META.get("CONTENT_LENGTH")
+    try:
+        video = services.upload_receive(token=token, content_type=request.META.get("CONTENT_TYPE", ""),
+                                        content_length=int(length) if length else None, stream=request)
+    except ApplicationError as exc:
+        return error_response(request, exc.code, exc.message, exc.status, exc.details)
+    return JsonResponse({"success": True, "file_key": video.key, "fileKey": video.key, "size": video.size,
+                         "status": video.status})
+
+
+@require_http_methods(["GET", "HEAD"])
+def file_download(request: HttpRequest, token: str):
+    """Signed, expiring local download; served as an attachment named after the source video."""
+    try:
+        claims = storage.read_download_token(token)
+        path = storage.local_path(claims["k"])
+    except Exception:
+        return error_response(request, "DOWNLOAD_URL_INVALID", _("The download link is invalid or has expired."),
+                              403)
+    if not path.is_file():
+        return error_response(request, "NOT_FOUND", _("Not found."), 404)
+    return FileResponse(path.open("rb"), as_attachment=True, filename=claims.get("f") or path.name)
+
+
+class VideoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
+                   viewsets.GenericViewSet):
+    serializer_class = VideoSerializer
+
+    def get_queryset(self):
+        return selectors.videos_of(self.request.user)
+
+    def get_object(self):
+        return selectors.video_get(user=self.request.user, video_id=self.kwargs["pk"])
+
+    def retrieve(self, request, *args, **kwargs):
+        video = services.video_ensure_probed(self.get_object())
+        data = VideoSerializer(video).data
+        data["jobs"] = _jobs_of(video)
+        return Response(data)
+
+    @action(detail=True, methods=["get"])
+    def metadata(self, request, pk=None):
+        video = services.video_ensure_probed(self.get_object())
+        return Response(VideoMetadataSerializer(video).data)
+
+    def destroy(self, request, *args, **kwargs):
+        video = self.get_object()
+        video_id = video.pk
+        services.video_delete(video=video)
+        return Response({"success": True, "id": video_id, "message": _("The video was deleted.")})
+
+
+def _jobs_of(video) -> list[dict]:
+    """Summaries of the jobs that used this video (transcriptions and renders), newest first."""
+    jobs: list[dict] = []
+    for relation, kind in (("transcription_jobs", "transcription"), ("render_jobs", "render")):
+        manager = getattr(video, relation, None)
+        if manager is None:
+            continue
+        for job in manager.order_by("-created_at")[:50]:
+            jobs.append({"job_id": str(job.pk), "type": kind, "status": job.status, "progress": job.progress,
+                         "created_at": job.created_at.isoformat(),
+                         "finished_at": job.finished_at.isoformat() if job.finished_at else None})
+    return sorted(jobs, key=lambda j: j["created_at"], reverse=True)
