@@ -22,7 +22,7 @@ _env_file = BASE_DIR / ".env"
 if _env_file.exists():
     environ.Env.read_env(str(_env_file))
 
-DEV_SECRET_KEY = "django-insecure-ecg-development-key-do-not-use-in-production"
+DEV_SECRET_KEY = "django-insecure-ecg-development-key-do-not-use-in-production"  # noqa: S105 (dev only)
 
 # --- mode -------------------------------------------------------------------------------------------
 # Production is switched on explicitly; it then refuses unsafe settings (see the checks at the bottom).

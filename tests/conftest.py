@@ -7,7 +7,6 @@ import itertools
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
-
 from support import PASSWORD, bearer_client
 
 _emails = itertools.count(1)

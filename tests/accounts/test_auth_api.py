@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from support import FRONTEND, PASSWORD
 from rest_framework.test import APIClient
+from support import FRONTEND, PASSWORD
 
 pytestmark = pytest.mark.django_db
 
