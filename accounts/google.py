@@ -201,7 +201,8 @@ def login_finish(*, request: HttpRequest, params: dict[str, str], state_cookie: 
         raise GoogleLoginError("GOOGLE_ERROR", _FAILED_MESSAGE)
 
     saved = _load_state(state_cookie)
-    if not secrets.compare_digest(saved["state"], params.get("state") or ""):
+    # Bytes: compare_digest refuses non-ASCII str, and the query string is attacker-controlled.
+    if not secrets.compare_digest(saved["state"].encode(), (params.get("state") or "").encode()):
         logger.warning("google login: state mismatch")
         raise GoogleLoginError("GOOGLE_STATE_INVALID", _STATE_MESSAGE)
     code = params.get("code")
