@@ -103,3 +103,154 @@ def ensure_running(model: type[Job], job_id: Any) -> None:
     status = model.objects.filter(pk=job_id).values_list("status", flat=True).first()
     if status != JobStatus.PROCESSING:
         raise JobCancelled(str(job_id))
+
+
+class JobFailure(Exception):
+    """A job-level failure with a user-safe code and message (bad input: never retried)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class TransientJobError(Exception):
+    """A failure worth retrying (storage or network hiccup); the message is redelivered with backoff."""
+
+
+def worker_name() -> str:
+    import os
+    import socket
+    import threading
+
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:128]
+
+
+def claim(model: type[Job], job_id: Any) -> bool:
+    """Take a queued job, or reclaim one whose worker stopped heartbeating (crash, kill, lost node)."""
+    from datetime import timedelta
+
+    name = worker_name()
+    if model.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+            status=JobStatus.PROCESSING, started_at=timezone.now(), heartbeat_at=timezone.now(), worker=name,
+            attempts=F("attempts") + 1) == 1:
+        logger.info("job %s claimed by %s", job_id, name)
+        return True
+    stale_before = timezone.now() - timedelta(seconds=settings.JOB_HEARTBEAT_STALE_SECONDS)
+    if model.objects.filter(pk=job_id, status=JobStatus.PROCESSING, heartbeat_at__lt=stale_before).update(
+            heartbeat_at=timezone.now(), worker=name, attempts=F("attempts") + 1) == 1:
+        logger.warning("job %s reclaimed from a silent worker by %s", job_id, name)
+        return True
+    return False
+
+
+class JobReporter:
+    """Progress/heartbeat writes (throttled) and the cooperative cancel checkpoint for one running job."""
+
+    def __init__(self, model: type[Job], job_id: Any, *, min_interval: float = 1.0, cancel_interval: float = 1.5):
+        import time
+
+        self.model, self.job_id = model, job_id
+        self._clock = time.monotonic
+        self._min_interval, self._cancel_interval = min_interval, cancel_interval
+        self._last_write = self._last_check = 0.0
+        self._progress, self._stage = -1, ""
+
+    def progress(self, percent: int, stage: str | None = None, **fields: Any) -> None:
+        now = self._clock()
+        percent = max(0, min(99, int(percent)))  # 100 is written only by the final transition
+        changed = stage is not None and stage != self._stage
+        if not changed and not fields and (percent <= self._progress or now - self._last_write < self._min_interval):
+            return
+        if not report_progress(self.model, self.job_id, percent, stage=stage, **fields):
+            raise JobCancelled(str(self.job_id))
+        self._last_write, self._progress = now, max(self._progress, percent)
+        self._stage = stage or self._stage
+
+    def cancelled(self) -> bool:
+        """True when the job left ``processing`` (checked against the database at most every ~1.5 s)."""
+        now = self._clock()
+        if now - self._last_check < self._cancel_interval:
+            return False
+        self._last_check = now
+        status = self.model.objects.filter(pk=self.job_id).values_list("status", flat=True).first()
+        return status != JobStatus.PROCESSING
+
+
+def fail(model: type[Job], job_id: Any, code: str, message: str, traceback: str = "") -> bool:
+    return transition(model, job_id, to=JobStatus.FAILED, from_states=ACTIVE, error_code=code,
+                      error_message=message[:2000], error_traceback=traceback)
+
+
+def requeue(model: type[Job], job_id: Any) -> bool:
+    """Give a job back to the queue (retry, graceful shutdown): another worker may claim it."""
+    return transition(model, job_id, to=JobStatus.QUEUED, from_states=[JobStatus.PROCESSING], worker="",
+                      stage="queued")
+
+
+def message_retries() -> tuple[int, int]:
+    """(retries so far, max retries) of the Dramatiq message being processed, (0, 0) outside a worker."""
+    from dramatiq.middleware import CurrentMessage
+
+    message = CurrentMessage.get_current_message()
+    if message is None:
+        return 0, 0
+    return message.options.get("retries", 0), message.options.get("max_retries", 0)
+
+
+def execute(model: type[Job], job_id: Any, work: Any, *, max_retries: int) -> None:
+    """Run ``work(reporter) -> completion fields`` under the job discipline shared by every actor.
+
+    Claims the job (a redelivered message for a finished or actively running job is a no-op), classifies
+    failures (bad input fails at once with its code; transient errors are retried with backoff and recorded
+    as a failure only when retries are exhausted; bugs fail with INTERNAL), and completes exactly once.
+    """
+    import traceback
+
+    from django.db import InterfaceError, OperationalError
+
+    if not claim(model, job_id):
+        logger.info("job %s: not claimable (finished, cancelled, running elsewhere, or unknown)", job_id)
+        return
+    from dramatiq.middleware import Shutdown, TimeLimitExceeded
+
+    reporter = JobReporter(model, job_id)
+    try:
+        fields = work(reporter)
+    except TimeLimitExceeded:
+        logger.warning("job %s hit its time limit", job_id)
+        fail(model, job_id, "TIMEOUT", "The job took too long and was stopped.")
+        return
+    except Shutdown:
+        logger.warning("job %s interrupted by worker shutdown; requeued", job_id)
+        requeue(model, job_id)
+        raise
+    except JobCancelled:
+        logger.info("job %s stopped: cancelled", job_id)
+        return
+    except JobFailure as exc:
+        logger.info("job %s failed: %s", job_id, exc.code)
+        fail(model, job_id, exc.code, exc.message)
+        return
+    except (TransientJobError, OperationalError, InterfaceError) as exc:
+        retries, _max = message_retries()
+        if retries < max_retries:
+            logger.warning("job %s: transient error, will retry (%s/%s): %s", job_id, retries + 1, max_retries, exc)
+            try:
+                requeue(model, job_id)
+            except Exception:  # the database itself may be the thing that is down
+                logger.exception("job %s: could not requeue", job_id)
+            raise
+        logger.error("job %s: transient errors exhausted retries: %s", job_id, exc)
+        fail(model, job_id, "INTERNAL", "A temporary error kept this job from finishing. Please try again.",
+             traceback.format_exc())
+        return
+    except Exception:
+        logger.exception("job %s crashed", job_id)
+        fail(model, job_id, "INTERNAL", "An internal error occurred.", traceback.format_exc())
+        return
+    if transition(model, job_id, to=JobStatus.COMPLETED, from_states=[JobStatus.PROCESSING], progress=100,
+                  stage="done", **fields):
+        logger.info("job %s completed", job_id)
+    else:
+        logger.warning("job %s finished work but was cancelled meanwhile; result dropped", job_id)

@@ -1,0 +1,89 @@
+"""Transcription endpoints (API.md section 2): request-process, status, cancel, export, legacy results."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
+from rest_framework.views import APIView
+
+from ecg.exceptions import ApplicationError
+from ecg.jobs import JobStatus
+from transcription import exports, selectors, services
+from transcription.labels import STAGE_LABELS
+
+
+class RequestProcessSerializer(serializers.Serializer):
+    fileKey = serializers.CharField(max_length=512)  # noqa: N815 (wire name)
+    language = serializers.CharField(max_length=16, required=False, allow_blank=True, allow_null=True)
+
+
+class TranscriptionRequestThrottle(UserRateThrottle):
+    scope = "transcription_request"
+
+
+class RequestProcessView(APIView):
+    throttle_classes = [TranscriptionRequestThrottle]
+
+    def post(self, request):
+        serializer = RequestProcessSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        job, created = services.transcription_request(user=request.user, file_key=serializer.validated_data["fileKey"],
+                                                      language=serializer.validated_data.get("language"))
+        status = selectors.WIRE_STATUS[job.status]
+        return Response({
+            "job_id": str(job.pk), "status": status,
+            "estimated_time": round(job.estimated_seconds or 0),
+            "message": _("Processing started.") if created else _("An identical job is already in progress."),
+        })
+
+
+class StatusView(APIView):
+    def get(self, request, job_id):
+        job = selectors.job_get(user=request.user, job_id=job_id)
+        return Response(selectors.status_payload(job))
+
+
+class CancelView(APIView):
+    def post(self, request, job_id):
+        job = selectors.job_get(user=request.user, job_id=job_id)
+        success = services.transcription_cancel(job=job)
+        return Response({
+            "success": success, "job_id": str(job.pk), "status": selectors.WIRE_STATUS[job.status],
+            "message": _("The job was cancelled.") if success else _("The job has already finished."),
+        })
+
+
+class ExportView(APIView):
+    def get(self, request, job_id):
+        fmt = (request.query_params.get("format") or "srt").lower()
+        if fmt not in exports.FORMATS:
+            raise ApplicationError("INVALID_FORMAT", _("Unsupported export format."), status=422,
+                                   details={"fields": {"format": ["srt, vtt, ass, json"]}})
+        job = selectors.job_get(user=request.user, job_id=job_id, with_result=True)
+        if job.status != JobStatus.COMPLETED:
+            raise ApplicationError("JOB_NOT_COMPLETED", _("The job has not finished yet."), status=409)
+        content_type, ext = exports.FORMATS[fmt]
+        stem = job.video.original_filename.rsplit(".", 1)[0] if job.video_id else "transcript"
+        response = HttpResponse(exports.export(job.result, fmt), content_type=f"{content_type}; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{stem}.{ext}"'
+        return response
+
+
+class LegacyResultView(APIView):
+    """``GET /api/results/{job_id}``: the older results call (speakers as a dict here)."""
+
+    def get(self, request, job_id):
+        job = selectors.job_get(user=request.user, job_id=job_id, with_result=True)
+        if job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
+            return Response({"jobId": str(job.pk), "status": "failed", "error": selectors.error_of(job),
+                             "metadata": {}, "segments": [], "speakers": {}})
+        if job.status != JobStatus.COMPLETED:
+            raise ApplicationError("JOB_NOT_COMPLETED", _("The job has not finished yet."), status=404,
+                                   details={"status": selectors.WIRE_STATUS[job.status],
+                                            "stage": str(STAGE_LABELS.get(job.stage, job.stage))})
+        result = job.result
+        return Response({"jobId": str(job.pk), "status": "success", "metadata": result.get("metadata", {}),
+                         "segments": result.get("segments", []), "speakers": result.get("speaker_details", {})})
