@@ -147,12 +147,13 @@ def claim(model: type[Job], job_id: Any) -> bool:
 class JobReporter:
     """Progress/heartbeat writes (throttled) and the cooperative cancel checkpoint for one running job."""
 
-    def __init__(self, model: type[Job], job_id: Any, *, min_interval: float = 1.0, cancel_interval: float = 1.5):
+    def __init__(self, model: type[Job], job_id: Any) -> None:
         import time
 
         self.model, self.job_id = model, job_id
         self._clock = time.monotonic
-        self._min_interval, self._cancel_interval = min_interval, cancel_interval
+        self._min_interval = settings.JOB_PROGRESS_MIN_INTERVAL
+        self._cancel_interval = settings.JOB_CANCEL_CHECK_INTERVAL
         self._last_write = self._last_check = 0.0
         self._progress, self._stage = -1, ""
 

@@ -108,6 +108,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
     )
+    # A file (not :memory:) so that worker processes started by integration tests see the test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test-db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -244,6 +246,7 @@ REST_FRAMEWORK = {
     },
     "NUM_PROXIES": TRUSTED_PROXY_COUNT or None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "URL_FORMAT_OVERRIDE": None,  # ?format= is the export format, not DRF content negotiation
 }
 
 # --- CORS, security ---------------------------------------------------------------------------------
@@ -280,6 +283,8 @@ DEFAULT_MONTHLY_RENDERS = env.int("ECG_DEFAULT_MONTHLY_RENDERS", default=100)
 DEFAULT_CONCURRENT_RENDERS = env.int("ECG_DEFAULT_CONCURRENT_RENDERS", default=2)
 DEFAULT_MAX_MEDIA_SECONDS = env.float("ECG_DEFAULT_MAX_MEDIA_SECONDS", default=3 * 3600)
 JOB_HEARTBEAT_STALE_SECONDS = env.int("ECG_JOB_STALE_SECONDS", default=300)
+JOB_PROGRESS_MIN_INTERVAL = env.float("ECG_PROGRESS_MIN_INTERVAL", default=1.0)  # seconds between progress writes
+JOB_CANCEL_CHECK_INTERVAL = env.float("ECG_CANCEL_CHECK_INTERVAL", default=1.5)  # seconds between cancel checks
 
 # --- transcription pipeline (issue #3) --------------------------------------------------------------
 # Engine: auto | faster-whisper | whisperx. auto picks WhisperX when it is installed and CUDA is present.

@@ -49,3 +49,82 @@ def make_clip(path, *, seconds: float = 1.0, width: int = 160, height: int = 90,
                     out.mux(packet)
             for packet in astream.encode():
                 out.mux(packet)
+
+
+def broker_is_real() -> bool:
+    from django.conf import settings
+
+    return bool(settings.REDIS_URL)
+
+
+class WorkerProcess:
+    """A real ``manage.py rundramatiq`` process on the test database, media root and Redis broker."""
+
+    def __init__(self, *queues: str, threads: int = 1, extra_env: dict | None = None) -> None:
+        import os
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        from django.conf import settings
+        from django.db import connection
+
+        root = Path(__file__).resolve().parents[1]
+        env = {**os.environ, "MEDIA_ROOT": str(settings.MEDIA_ROOT), "ECG_WORK_DIR": str(settings.WORK_DIR),
+               "PYTHONUNBUFFERED": "1", "ECG_INPROCESS_WORKER": "false", **(extra_env or {})}
+        db = connection.settings_dict
+        if db["ENGINE"].endswith("sqlite3"):
+            env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
+        else:
+            env["DATABASE_URL"] = (f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
+                                   f"{db['PORT'] or 5432}/{db['NAME']}")
+        self.log_path = Path(settings.WORK_DIR) / f"worker-{'-'.join(queues)}-{os.getpid()}.log"
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "rundramatiq", "--processes", "1", "--threads", str(threads),
+             "--queues", *queues, "--skip-checks"],
+            cwd=root, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def kill(self, sig=None) -> None:
+        import os
+        import signal
+
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, sig or signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        import signal
+        import subprocess
+
+        if self.process.poll() is None:
+            import os
+
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._log.close()
+
+
+def flush_broker() -> None:
+    import dramatiq
+
+    dramatiq.get_broker().flush_all()
+
+
+def wait_for(predicate, *, timeout: float, interval: float = 0.25, message: str = "condition"):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
