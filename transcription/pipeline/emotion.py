@@ -36,7 +36,7 @@ def classifier(model: str, device: str):
                 "audio-classification",
                 model=model,
                 device=device if device != "cpu" else -1,
-                model_kwargs={"local_files_only": True},
+                local_files_only=True,
             )
             _CLASSIFIERS[key] = clf
             logger.info("loaded emotion model %s on %s", model, device)
