@@ -6,9 +6,9 @@ import uuid
 
 from django.utils import timezone
 
+from ecg.estimates import remaining_seconds
 from ecg.exceptions import NotFoundError
 from ecg.jobs import ACTIVE, JobStatus
-from transcription.estimates import remaining_seconds
 from transcription.labels import ERROR_MESSAGES, STAGE_LABELS
 from transcription.models import TranscriptionJob
 

@@ -1,0 +1,84 @@
+"""Owner-scoped reads of render jobs and the camelCase payloads of API.md section 4."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ecg.estimates import remaining_seconds
+from ecg.exceptions import NotFoundError
+from ecg.jobs import ACTIVE, JobStatus
+from rendering import quotas
+from rendering.models import RenderJob
+from transcription.selectors import parse_uuid
+from uploads import storage
+
+ERROR_MESSAGES = {
+    "CANCELLED": _("The render was cancelled."),
+    "RENDER_PLUGIN_NOT_FOUND": _("A caption animation plugin used by the scenario could not be loaded."),
+    "RENDER_SOURCE_INVALID": _("The source video could not be decoded."),
+    "TIMEOUT": _("The render took too long and was stopped."),
+    "WORKER_LOST": _("The worker rendering this job stopped responding."),
+    "INTERNAL": _("An internal error occurred. Please try again later."),
+}
+LIGHT_DEFER = ("scenario", "scenario_original", "error_traceback", "timings")
+
+
+def job_get(*, user, job_id) -> RenderJob:
+    uuid = parse_uuid(job_id)
+    job = RenderJob.objects.filter(owner=user, pk=uuid).defer(*LIGHT_DEFER).first() if uuid else None
+    if job is None:
+        raise NotFoundError("RENDER_JOB_NOT_FOUND", _("The render job was not found."))
+    return job
+
+
+def download_name(job: RenderJob, filename: str) -> str:
+    return f"{PurePosixPath(filename).stem or 'video'}.{job.options.get('format', 'mp4')}"
+
+
+def download_url(job: RenderJob, filename: str) -> str | None:
+    if job.status != JobStatus.COMPLETED or not job.output_key:
+        return None
+    return storage.download_url(job.output_key, download_name(job, filename))
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def status_payload(job: RenderJob) -> dict:
+    error = None
+    if job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
+        message = ERROR_MESSAGES.get(job.error_code)
+        error = str(message) if message is not None else (job.error_message or str(ERROR_MESSAGES["INTERNAL"]))
+    if job.status in ACTIVE:
+        elapsed = (timezone.now() - job.started_at).total_seconds() if job.started_at else 0.0
+        eta = round(remaining_seconds(estimated=job.estimated_seconds, elapsed=elapsed, progress=job.progress))
+    else:
+        eta = 0
+    return {
+        "jobId": str(job.pk), "status": job.status, "progress": int(job.progress), "estimatedTimeRemaining": eta,
+        "startedAt": _iso(job.started_at), "completedAt": _iso(job.finished_at),
+        "downloadUrl": download_url(job, job.video.original_filename),
+        "error": error, "errorCode": job.error_code or None,
+        "fileSize": job.output_size, "duration": job.output_duration,
+    }
+
+
+def history(*, user, limit: int) -> list[dict]:
+    jobs = (RenderJob.objects.filter(owner=user).select_related("video").defer(*LIGHT_DEFER)
+            .order_by("-created_at")[:limit])
+    return [{"jobId": str(job.pk), "videoName": job.video.original_filename, "status": job.status,
+             "createdAt": _iso(job.created_at), "completedAt": _iso(job.finished_at),
+             "downloadUrl": download_url(job, job.video.original_filename), "fileSize": job.output_size,
+             "duration": job.output_duration} for job in jobs]
+
+
+def quota_payload(*, user) -> dict:
+    use = quotas.usage(user)
+    return {"daily": {"used": use.daily.used, "limit": use.daily.limit, "resetsAt": _iso(use.daily.resets_at)},
+            "monthly": {"used": use.monthly.used, "limit": use.monthly.limit,
+                        "resetsAt": _iso(use.monthly.resets_at)},
+            "concurrent": {"used": use.concurrent.used, "limit": use.concurrent.limit}}

@@ -1,0 +1,163 @@
+"""Render flows: create (validate, resolve source, quota check + insert atomically), cancel, replay."""
+
+from __future__ import annotations
+
+import logging
+import random
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from ecg.estimates import measured_rtf
+from ecg.exceptions import ApplicationError
+from ecg.jobs import ACTIVE, TERMINAL, JobStatus, transition
+from rendering import quotas, sources
+from rendering.models import RenderJob
+
+logger = logging.getLogger(__name__)
+DEFAULT_RTF = 1.0  # bench/render.py on 2 CPU cores, 720p; refined by measured jobs
+FORMATS = ("mp4", "mov", "webm")
+
+
+class RenderInvalid(ApplicationError):
+    status = 400
+    code = "RENDER_INVALID_INPUT"
+
+
+def validate_options(raw: Any, *, source) -> tuple[dict, list[dict]]:
+    """Resolve options against the source; return (options, problems) — every problem, not the first."""
+    problems: list[dict] = []
+    raw = raw if isinstance(raw, dict) else ({} if raw is None else None)
+    if raw is None:
+        return {}, [{"path": "options", "code": "type", "message": "options must be an object"}]
+
+    def number(name: str, lo: float, hi: float, *, integer: bool = True, even: bool = False):
+        value = raw.get(name)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and value != int(value)):
+            problems.append({"path": f"options.{name}", "code": "type", "message": f"{name} must be a number"})
+            return None
+        if not lo <= value <= hi:
+            problems.append({"path": f"options.{name}", "code": "range", "message": f"{name} must be {lo}–{hi}"})
+            return None
+        if even and int(value) % 2:
+            problems.append({"path": f"options.{name}", "code": "even", "message": f"{name} must be even"})
+            return None
+        return int(value) if integer else float(value)
+
+    width = number("width", 16, 3840, even=True)
+    height = number("height", 16, 2160, even=True)
+    fps = number("fps", 1, 60, integer=False)
+    quality = number("quality", 1, 100)
+    fmt = raw.get("format", "mp4")
+    if fmt not in FORMATS:
+        problems.append({"path": "options.format", "code": "choice", "message": "format must be mp4, mov or webm"})
+    if source is not None:
+        # Default to the source size (rounded down to even: H.264/VP9 with 4:2:0 need even sizes).
+        width = width or (source.width // 2 * 2 if source.width else None)
+        height = height or (source.height // 2 * 2 if source.height else None)
+        fps = fps or (round(source.frame_rate, 3) if source.frame_rate else 30.0)
+    return {"width": width, "height": height, "fps": fps, "quality": quality or 90, "format": fmt}, problems
+
+
+def validate_scenario(raw: Any) -> tuple[dict | None, list[dict]]:
+    from rendering.pipeline.errors import ScenarioInvalid
+    from rendering.pipeline.scenario import validate_scenario as check
+
+    try:
+        return check(raw), []
+    except ScenarioInvalid as exc:
+        return None, [{**p, "path": f"scenario.{p['path']}" if p.get("path") else "scenario"} for p in exc.problems]
+
+
+def estimate_seconds(duration: float | None) -> float:
+    return round(2.0 + (duration or 0.0) * measured_rtf(RenderJob, duration_field="media_duration",
+                                                          default=DEFAULT_RTF), 1)
+
+
+def time_limit_ms(duration: float | None) -> int:
+    """Scaled with the video's length: 20 s of wall time per second of video, at least 30 minutes."""
+    return int(max(1800.0, 20.0 * (duration or 0.0)) * 1000)
+
+
+def enqueue(job: RenderJob) -> None:
+    from rendering.actors import run_render
+
+    job_id, limit = str(job.pk), time_limit_ms(job.media_duration)
+    transaction.on_commit(lambda: run_render.send_with_options(args=(job_id,), time_limit=limit))
+
+
+def _quota_error(code: str, status: int, quota_type: str, window: quotas.QuotaWindow, message) -> ApplicationError:
+    return ApplicationError(code, message, status=status, details={
+        "quota_type": quota_type, "used": window.used, "limit": window.limit,
+        "resets_at": window.resets_at.isoformat() if window.resets_at else None})
+
+
+def _check_quota(user) -> None:
+    use = quotas.usage(user)
+    if use.daily.used >= use.daily.limit:
+        raise _quota_error("RENDER_QUOTA_DAILY_EXCEEDED", 403, "daily", use.daily,
+                           _("You have used all of today's renders."))
+    if use.monthly.used >= use.monthly.limit:
+        raise _quota_error("RENDER_QUOTA_MONTHLY_EXCEEDED", 403, "monthly", use.monthly,
+                           _("You have used all of this month's renders."))
+    if use.concurrent.used >= use.concurrent.limit:
+        raise _quota_error("RENDER_QUOTA_CONCURRENT_EXCEEDED", 429, "concurrent", use.concurrent,
+                           _("Too many renders are running. Wait for one to finish."))
+
+
+def render_create(*, user, scenario: Any, options: Any, file_key: str | None = None, job_id: str | None = None,
+                  video_url: str | None = None) -> RenderJob:
+    source = sources.resolve(user=user, file_key=file_key, job_id=job_id, video_url=video_url)
+    problems: list[dict] = []
+    if source is None:
+        problems.append({"path": "videoUrl" if video_url and not (file_key or job_id) else
+                         ("fileKey" if file_key else ("jobId" if job_id else "videoUrl")),
+                         "code": "source", "message": "no usable source video (upload one first)"})
+    migrated, scenario_problems = validate_scenario(scenario)
+    resolved, option_problems = validate_options(options, source=source.video if source else None)
+    problems += scenario_problems + option_problems
+    if problems:
+        raise RenderInvalid(message=_("The render request is invalid."), details={"problems": problems})
+    video = source.video
+    with transaction.atomic():
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()  # serializes this user's creates
+        _check_quota(user)
+        job = RenderJob.objects.create(
+            owner=user, video=video, transcription_job_id=source.transcription_job_id, scenario=migrated,
+            scenario_original=scenario, scenario_version=str(scenario.get("version", "")), options=resolved,
+            seed=random.SystemRandom().randrange(1, 2**31), media_duration=video.duration,
+            estimated_seconds=estimate_seconds(video.duration))
+        enqueue(job)
+    logger.info("render job %s created for video %s via %s", job.pk, video.pk, source.via)
+    return job
+
+
+def render_cancel(*, job: RenderJob) -> bool:
+    won = transition(RenderJob, job.pk, to=JobStatus.CANCELLED, from_states=ACTIVE, error_code="CANCELLED",
+                     error_message="Cancelled by the user.")
+    job.refresh_from_db()
+    return won
+
+
+def render_replay(*, job: RenderJob, new: bool = False) -> RenderJob:
+    """Re-run in place (reset to queued; output replaced) or as a new job. Staff/dev tool: no quota check."""
+    with transaction.atomic():
+        if new:
+            job = RenderJob.objects.create(
+                owner=job.owner, video=job.video, transcription_job=job.transcription_job, scenario=job.scenario,
+                scenario_original=job.scenario_original, scenario_version=job.scenario_version, options=job.options,
+                seed=job.seed, media_duration=job.media_duration, estimated_seconds=job.estimated_seconds)
+        else:
+            reset = {"progress": 0, "stage": "queued", "frames_done": 0, "frames_captured": 0, "error_code": "",
+                     "error_message": "", "error_traceback": "", "started_at": None, "finished_at": None,
+                     "heartbeat_at": None, "worker": ""}
+            if not transition(RenderJob, job.pk, to=JobStatus.QUEUED, from_states=TERMINAL, **reset):
+                raise ApplicationError("JOB_ACTIVE", _("The job is still running."), status=409)
+            job.refresh_from_db()
+        enqueue(job)
+    logger.info("render job %s replayed (%s)", job.pk, "new" if new else "in place")
+    return job
