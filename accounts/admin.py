@@ -33,12 +33,6 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "username", "password1", "password2")}),)
 
 
-@admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
-    list_display = ["name", "daily_renders", "monthly_renders", "concurrent_renders", "max_media_seconds",
-                    "is_default"]
-    list_editable = ["daily_renders", "monthly_renders", "concurrent_renders", "is_default"]
-
     @admin.display(description=_("renders today"))
     def renders_today(self, obj):
         from rendering.quotas import usage
@@ -55,3 +49,10 @@ class PlanAdmin(admin.ModelAdmin):
         use = usage(obj)
         return format_html("today {}/{} · this month {}/{} · running {}/{}", use.daily.used, use.daily.limit,
                            use.monthly.used, use.monthly.limit, use.concurrent.used, use.concurrent.limit)
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ["name", "daily_renders", "monthly_renders", "concurrent_renders", "max_media_seconds",
+                    "is_default"]
+    list_editable = ["daily_renders", "monthly_renders", "concurrent_renders", "is_default"]
+
