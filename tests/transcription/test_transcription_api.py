@@ -56,7 +56,9 @@ def test_request_process_shape_and_pending_status(auth_api, speech_key):
     status = auth_api.get(f"/api/upload-video/status/{body['job_id']}").json()
     assert set(status) == STATUS_FIELDS
     assert status["status"] == "pending" and status["stage"] == "queued" and status["progress"] == 0
-    assert status["current_stage"] and status["error"] is None and status["result"] is None
+    assert status["current_stage"] == "대기 중" and status["error"] is None and status["result"] is None
+    english = auth_api.get(f"/api/upload-video/status/{body['job_id']}", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert english["current_stage"] == "Waiting in queue"
 
 
 def test_identical_request_returns_the_same_job(auth_api, speech_key):
