@@ -133,9 +133,7 @@ def _praat_tracks(audio: np.ndarray, tracks: FrameTracks, progress: Progress, lo
                     i = tracks.index(t)
                     if 0 <= i < n:
                         f0[i] = v
-            harm = snd.to_harmonicity_cc(
-                time_step=HOP_S, minimum_pitch=PITCH_FLOOR_HZ, silence_threshold=PRAAT_SILENCE
-            )
+            harm = snd.to_harmonicity_cc(time_step=HOP_S, minimum_pitch=PITCH_FLOOR_HZ, silence_threshold=PRAAT_SILENCE)
             for t, v in zip(harm.xs(), harm.values[0], strict=True):
                 if t0 <= t < t1 and v > -199.0:  # Praat writes −200 dB where there is no periodicity
                     i = tracks.index(t)

@@ -289,6 +289,8 @@ class WhisperXEngine(AsrEngine):
         logger.info("loaded whisperx model %s on %s (%s)", self.model_name, self.device, config.compute_type)
 
     def transcribe(self, audio: np.ndarray, *, language: str | None, progress: Progress) -> Transcript:
+        if language is None and not self.multilingual:
+            language = "en"  # whisperx would call detect_language, which English-only models do not have
         # whisperx reports the share of (≤30 s, time-ordered) VAD chunks decoded: that is the audio position
         # at chunk granularity. Raising PipelineCancelled from the callback stops it between chunks.
         result = self.model.transcribe(

@@ -25,8 +25,8 @@ CPU_TINY_STAGE_RTF = {
     "finalizing": 0.0001,
 }
 # One-off cost of loading the models in a fresh worker process (Whisper + voice encoder + their imports),
-# measured likewise as cold minus warm wall time.
-CPU_TINY_LOAD_S = 3.0
+# measured likewise as cold minus warm wall time: 2.9–6.0 s over several runs.
+CPU_TINY_LOAD_S = 5.0
 # Whisper sizes relative to tiny, from parameter counts (39M, 74M, 244M, 769M, 1550M) — CTranslate2 decode time
 # scales roughly with them. Not measured here (only tiny ships offline); treat as order-of-magnitude.
 MODEL_SCALE = {"tiny": 1.0, "base": 1.9, "small": 6.0, "medium": 17.0, "large": 34.0, "turbo": 8.0}
