@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ecg.estimates import measured_rtf
 
-DEFAULT_RTF = 0.3  # bench/transcribe.py: whole pipeline, tiny.en, 2 CPU cores
-STARTUP_SECONDS = 3.0  # first job of a worker loads the models
+DEFAULT_RTF = 0.1  # bench/transcribe.py: whole pipeline, tiny.en, 2 CPU cores (0.056 warm, 0.10-0.15 cold)
+STARTUP_SECONDS = 5.0  # the first job of a worker process loads the models
 
 
 def estimate_seconds(duration: float) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import time
 
 from django.conf import settings
 
@@ -49,7 +50,15 @@ def _work(job_id: str, reporter: JobReporter) -> dict:
         except Exception as exc:  # network/storage trouble: worth a retry
             raise TransientJobError(f"could not fetch {job.video.key}: {exc}") from exc
 
+        timings: dict[str, float] = {}
+        current = {"stage": "", "since": time.monotonic()}
+
         def report(stage: str, fraction: float) -> None:
+            if stage != current["stage"]:  # stage times for the admin, from the pipeline's own reports
+                now = time.monotonic()
+                if current["stage"]:
+                    timings[current["stage"]] = round(now - current["since"], 3)
+                current.update(stage=stage, since=now)
             reporter.progress(2 + int(fraction * 97), stage)
 
         logger.info("transcription job %s: running pipeline on %s", job_id, job.video.key)
@@ -61,8 +70,10 @@ def _work(job_id: str, reporter: JobReporter) -> dict:
             raise JobCancelled(job_id) from exc
         except PipelineError as exc:
             raise JobFailure(exc.code, exc.message) from exc
+        if current["stage"]:
+            timings[current["stage"]] = round(time.monotonic() - current["since"], 3)
     meta = result.get("metadata", {})
     reporter.progress(99, "finalizing")
     return {"result": result, "detected_language": result.get("language") or "", "engine": meta.get("engine", ""),
             "model_name": meta.get("model", ""), "device": meta.get("device", ""),
-            "media_duration": meta.get("duration"), "stage_timings": meta.get("stage_timings") or {}}
+            "media_duration": meta.get("duration"), "stage_timings": timings}

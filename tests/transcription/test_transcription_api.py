@@ -135,6 +135,7 @@ def test_full_job_result_matches_contract_and_exports(auth_api, speech_key):
     assert meta["language_requested"] == "auto"
     job = TranscriptionJob.objects.get(pk=job_id)
     assert job.engine == "faster-whisper" and job.detected_language == "en" and job.real_time_factor is not None
+    assert {"extracting_audio", "transcribing", "diarizing", "analyzing"} <= set(job.stage_timings)
 
     legacy = auth_api.get(f"/api/results/{job_id}").json()
     assert legacy["jobId"] == job_id and legacy["status"] == "success"
