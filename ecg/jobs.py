@@ -18,6 +18,8 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from ecg import events
+
 logger = logging.getLogger(__name__)
 
 
@@ -82,6 +84,8 @@ def transition(model: type[Job], job_id: Any, *, to: str, from_states: Iterable[
         values.setdefault("finished_at", now)
     won = model.objects.filter(pk=job_id, status__in=list(from_states)).update(**values) == 1
     logger.info("job %s %s -> %s (%s)", job_id, ",".join(from_states), to, "won" if won else "lost")
+    if won:
+        events.publish(job_id)
     return won
 
 
@@ -95,7 +99,10 @@ def report_progress(model: type[Job], job_id: Any, progress: int, *, stage: str 
     }
     if stage:
         values["stage"] = stage
-    return model.objects.filter(pk=job_id, status=JobStatus.PROCESSING).update(**values) == 1
+    updated = model.objects.filter(pk=job_id, status=JobStatus.PROCESSING).update(**values) == 1
+    if updated:
+        events.publish(job_id)
+    return updated
 
 
 def ensure_running(model: type[Job], job_id: Any) -> None:
@@ -135,6 +142,7 @@ def claim(model: type[Job], job_id: Any) -> bool:
             status=JobStatus.PROCESSING, started_at=timezone.now(), heartbeat_at=timezone.now(), worker=name,
             attempts=F("attempts") + 1) == 1:
         logger.info("job %s claimed by %s", job_id, name)
+        events.publish(job_id)
         return True
     stale_before = timezone.now() - timedelta(seconds=settings.JOB_HEARTBEAT_STALE_SECONDS)
     if model.objects.filter(pk=job_id, status=JobStatus.PROCESSING, heartbeat_at__lt=stale_before).update(

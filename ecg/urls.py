@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from ecg import events
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/auth/", include("accounts.urls")),
@@ -8,6 +10,7 @@ urlpatterns = [
     path("", include("uploads.urls")),
     path("", include("transcription.urls")),
     path("", include("rendering.urls")),
+    path("api/jobs/<str:job_id>/events", events.job_events, name="job-events"),
 ]
 
 handler404 = "ecg.views.not_found"
