@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from ecg import events
+from ecg import admin_views, events
 
 urlpatterns = [
+    path("admin/dashboard/", admin_views.dashboard, name="admin-dashboard"),
     path("admin/", admin.site.urls),
     path("api/auth/", include("accounts.urls")),
     path("api/auth/google/", include("accounts.google_urls")),
