@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
@@ -12,6 +14,26 @@ from accounts import services
 from accounts.authentication import REFRESH_COOKIE, enforce_origin
 from accounts.serializers import LoginSerializer, RefreshSerializer, SignupSerializer, UserSerializer
 from ecg.http import client_ip
+from ecg.schema import ErrorSerializer
+
+
+class TokenResponseSerializer(serializers.Serializer):
+    """Schema only: the refresh response."""
+
+    access_token = serializers.CharField()
+    token_type = serializers.ChoiceField(choices=["bearer"])
+
+
+class AuthResponseSerializer(TokenResponseSerializer):
+    """Schema only: signup/login responses (the JWT cookies are set as well)."""
+
+    user = UserSerializer()
+
+
+class MessageResponseSerializer(serializers.Serializer):
+    """Schema only."""
+
+    message = serializers.CharField()
 
 
 class AuthThrottle(AnonRateThrottle):
@@ -33,6 +55,9 @@ class PublicAuthView(APIView):
     throttle_classes = [AuthThrottle]
 
 
+@extend_schema(tags=["auth"], summary="Create a local account and log in", description="",
+               request=SignupSerializer, responses={
+    201: AuthResponseSerializer, 409: OpenApiResponse(ErrorSerializer, "Email already registered")})
 class SignupView(PublicAuthView):
     def post(self, request):
         serializer = SignupSerializer(data=request.data)
@@ -41,6 +66,10 @@ class SignupView(PublicAuthView):
         return _auth_response(user, tokens, 201)
 
 
+@extend_schema(tags=["auth"], summary="Log in with email and password", description="",
+               request=LoginSerializer, responses={
+    200: AuthResponseSerializer, 401: OpenApiResponse(ErrorSerializer, "Wrong email or password"),
+    403: OpenApiResponse(ErrorSerializer, "Inactive account")})
 class LoginView(PublicAuthView):
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
@@ -49,6 +78,10 @@ class LoginView(PublicAuthView):
         return _auth_response(user, tokens, 200)
 
 
+@extend_schema(tags=["auth"], summary="New access token; rotates the refresh token (cookie or body)", description="",
+               request=RefreshSerializer, responses={
+    200: TokenResponseSerializer, 401: OpenApiResponse(ErrorSerializer, "Missing, invalid or revoked refresh token"),
+    403: OpenApiResponse(ErrorSerializer, "Cookie refresh from an origin outside the allow-list")})
 class RefreshView(PublicAuthView):
     def post(self, request):
         serializer = RefreshSerializer(data=request.data or {})
@@ -63,15 +96,19 @@ class RefreshView(PublicAuthView):
         return response
 
 
+@extend_schema(tags=["auth"], summary="Log out: revoke the refresh token and clear both cookies", description="",
+               request=RefreshSerializer, responses={200: MessageResponseSerializer})
 class LogoutView(PublicAuthView):
     def post(self, request):
-        raw = request.COOKIES.get(REFRESH_COOKIE) or (request.data or {}).get("refresh_token")
+        body = request.data if isinstance(request.data, dict) else {}  # a JSON array or string is no body
+        raw = request.COOKIES.get(REFRESH_COOKIE) or body.get("refresh_token")
         services.token_revoke(raw_refresh=raw)
         response = Response({"message": _("Logged out.")})
         services.clear_auth_cookies(response)
         return response
 
 
+@extend_schema(tags=["auth"], summary="The current user", responses={200: UserSerializer})
 class MeView(APIView):
     def get(self, request):
         return Response(UserSerializer(request.user).data)

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI assets served from our own static files (no CDN)
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
@@ -249,6 +251,26 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": TRUSTED_PROXY_COUNT or None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "URL_FORMAT_OVERRIDE": None,  # ?format= is the export format, not DRF content negotiation
+    "DEFAULT_SCHEMA_CLASS": "ecg.schema.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ECG backend API",
+    "DESCRIPTION": "Upload, transcription, render and job progress API of the ECG editor (see API.md).",
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": r"/api",
+    "SERVE_INCLUDE_SCHEMA": False,  # /api/schema and /api/docs are described by ecg.schema's hook
+    "SERVE_AUTHENTICATION": [],  # public: a stale cookie must not hide the documentation
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "ecg.schema.add_plain_django_paths"],
+    "ENUM_NAME_OVERRIDES": {
+        "TranscriptionStatusEnum": ["pending", "processing", "completed", "failed"],
+        "JobStatusEnum": "ecg.jobs.JobStatus",
+        "VideoStatusEnum": "uploads.models.Video.Status",
+        "LegacyResultStatusEnum": ["success", "failed"],
+    },
 }
 
 # --- CORS, security ---------------------------------------------------------------------------------
@@ -287,6 +309,10 @@ DEFAULT_MAX_MEDIA_SECONDS = env.float("ECG_DEFAULT_MAX_MEDIA_SECONDS", default=3
 JOB_HEARTBEAT_STALE_SECONDS = env.int("ECG_JOB_STALE_SECONDS", default=300)
 JOB_PROGRESS_MIN_INTERVAL = env.float("ECG_PROGRESS_MIN_INTERVAL", default=1.0)  # seconds between progress writes
 JOB_CANCEL_CHECK_INTERVAL = env.float("ECG_CANCEL_CHECK_INTERVAL", default=1.5)  # seconds between cancel checks
+# Progress stream (GET /api/jobs/{id}/events): comment pings keep proxies from closing idle streams; without
+# Redis (no pub/sub) streams re-read the job row this often.
+SSE_HEARTBEAT_SECONDS = env.float("ECG_SSE_HEARTBEAT_SECONDS", default=15.0)
+SSE_POLL_SECONDS = env.float("ECG_SSE_POLL_SECONDS", default=1.0)
 
 # --- transcription pipeline (issue #3) --------------------------------------------------------------
 # Engine: auto | faster-whisper | whisperx. auto picks WhisperX when it is installed and CUDA is present.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
@@ -11,6 +12,7 @@ from rest_framework.views import APIView
 
 from ecg.exceptions import ApplicationError
 from ecg.jobs import JobStatus
+from ecg.schema import ErrorSerializer
 from transcription import exports, selectors, services
 from transcription.labels import STAGE_LABELS
 
@@ -20,10 +22,146 @@ class RequestProcessSerializer(serializers.Serializer):
     language = serializers.CharField(max_length=16, required=False, allow_blank=True, allow_null=True)
 
 
+# --- response shapes (schema only; API.md 2 and 2.1) -------------------------------------------------
+def _num(**kwargs):
+    return serializers.FloatField(**kwargs)
+
+
+class SpeakerRefSerializer(serializers.Serializer):
+    speaker_id = serializers.CharField(allow_null=True)
+    confidence = _num(allow_null=True)
+    gender = serializers.CharField(allow_null=True)
+    age_group = serializers.CharField(allow_null=True)
+
+
+class EmotionSerializer(serializers.Serializer):
+    emotion = serializers.CharField()
+    confidence = _num()
+    probabilities = serializers.DictField(child=_num())
+
+
+class WordSerializer(serializers.Serializer):
+    word = serializers.CharField()
+    start = _num()
+    end = _num()
+    confidence = _num(allow_null=True)
+    speaker_id = serializers.CharField(allow_null=True)
+    volume_db = _num(allow_null=True, help_text="RMS over the word, dBFS")
+    pitch_hz = _num(allow_null=True, help_text="Median F0 of voiced frames; null when unvoiced")
+    harmonics_ratio = _num(allow_null=True, help_text="Harmonics-to-noise ratio, dB")
+    spectral_centroid = _num(allow_null=True, help_text="Hz")
+
+
+class SegmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    start = _num()
+    end = _num()
+    start_time = _num()
+    end_time = _num()
+    duration = _num()
+    text = serializers.CharField(allow_blank=True)
+    confidence = _num(allow_null=True)
+    speaker = SpeakerRefSerializer()
+    emotion = EmotionSerializer(allow_null=True, help_text="null when no emotion model is configured")
+    words = WordSerializer(many=True)
+
+
+class SpeakerDetailSerializer(serializers.Serializer):
+    total_duration = _num()
+    segment_count = serializers.IntegerField()
+    avg_confidence = _num(allow_null=True)
+
+
+class TranscriptMetadataSerializer(serializers.Serializer):
+    duration = _num()
+    language = serializers.CharField(allow_null=True)
+    language_requested = serializers.CharField()
+    model = serializers.CharField()
+    engine = serializers.CharField()
+    device = serializers.CharField()
+    processing_time = _num()
+    total_segments = serializers.IntegerField()
+    unique_speakers = serializers.IntegerField()
+    emotion_model = serializers.CharField(allow_null=True)
+
+
+class VolumeStatisticsSerializer(serializers.Serializer):
+    global_min_db = _num(allow_null=True)
+    global_max_db = _num(allow_null=True)
+    global_mean_db = _num(allow_null=True)
+    baseline_db = _num(allow_null=True)
+    whisper_threshold_db = _num(allow_null=True)
+    loud_threshold_db = _num(allow_null=True)
+
+
+class PitchStatisticsSerializer(serializers.Serializer):
+    global_min_hz = _num(allow_null=True)
+    global_max_hz = _num(allow_null=True)
+    global_mean_hz = _num(allow_null=True)
+
+
+class TranscriptSerializer(serializers.Serializer):
+    segments = SegmentSerializer(many=True)
+    speakers = serializers.ListField(child=serializers.CharField(), help_text="Speaker ids (an array of strings)")
+    speaker_details = serializers.DictField(child=SpeakerDetailSerializer())
+    language = serializers.CharField(allow_null=True)
+    metadata = TranscriptMetadataSerializer()
+    volume_statistics = VolumeStatisticsSerializer()
+    pitch_statistics = PitchStatisticsSerializer()
+
+
+class JobErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="MEDIA_INVALID, NO_AUDIO_STREAM, MEDIA_TOO_LONG, CANCELLED, TIMEOUT, ...")
+    message = serializers.CharField(allow_null=True)
+
+
+class RequestProcessResponseSerializer(serializers.Serializer):
+    job_id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=["pending", "processing", "completed", "failed"])
+    estimated_time = serializers.IntegerField(help_text="Seconds")
+    message = serializers.CharField()
+
+
+class StatusResponseSerializer(serializers.Serializer):
+    job_id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=["pending", "processing", "completed", "failed"])
+    progress = serializers.IntegerField(min_value=0, max_value=100)
+    stage = serializers.CharField(help_text="queued, downloading, extracting_audio, transcribing, aligning, "
+                                            "diarizing, analyzing, finalizing, done")
+    current_stage = serializers.CharField(help_text="Localized label of the stage")
+    estimated_time_remaining = serializers.IntegerField(help_text="Seconds")
+    error = JobErrorSerializer(allow_null=True)
+    result = TranscriptSerializer(allow_null=True, help_text="The whole transcript once completed")
+
+
+class CancelResponseSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    job_id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=["pending", "processing", "completed", "failed"])
+    message = serializers.CharField()
+
+
+class LegacyResultSerializer(serializers.Serializer):
+    jobId = serializers.UUIDField()  # noqa: N815 (wire name)
+    status = serializers.ChoiceField(choices=["success", "failed"])
+    error = JobErrorSerializer(required=False, allow_null=True)
+    metadata = serializers.DictField(help_text="The transcript's metadata (empty for a failed job)")
+    segments = SegmentSerializer(many=True)
+    speakers = serializers.DictField(child=SpeakerDetailSerializer(), help_text="A dict here (speaker_details)")
+
+
+_JOB_ID = OpenApiParameter("job_id", str, OpenApiParameter.PATH, description="Transcription job id (UUID)")
+
+
 class TranscriptionRequestThrottle(UserRateThrottle):
     scope = "transcription_request"
 
 
+@extend_schema(tags=["upload-video"], summary="Start transcribing an uploaded file (or get the identical running job)",
+               request=RequestProcessSerializer, responses={
+    200: RequestProcessResponseSerializer, 404: OpenApiResponse(ErrorSerializer, "FILE_NOT_FOUND"),
+    409: OpenApiResponse(ErrorSerializer, "FILE_NOT_UPLOADED"),
+    400: OpenApiResponse(ErrorSerializer, "MEDIA_INVALID, NO_AUDIO_STREAM, MEDIA_TOO_LONG or invalid JSON")})
 class RequestProcessView(APIView):
     throttle_classes = [TranscriptionRequestThrottle]
 
@@ -40,12 +178,16 @@ class RequestProcessView(APIView):
         })
 
 
+@extend_schema(tags=["upload-video"], summary="Transcription job status (the transcript once completed)",
+               parameters=[_JOB_ID], responses={200: StatusResponseSerializer})
 class StatusView(APIView):
     def get(self, request, job_id):
         job = selectors.job_get(user=request.user, job_id=job_id)
         return Response(selectors.status_payload(job))
 
 
+@extend_schema(tags=["upload-video"], summary="Cancel a transcription job", parameters=[_JOB_ID], request=None,
+               responses={200: CancelResponseSerializer})
 class CancelView(APIView):
     def post(self, request, job_id):
         job = selectors.job_get(user=request.user, job_id=job_id)
@@ -56,6 +198,12 @@ class CancelView(APIView):
         })
 
 
+@extend_schema(tags=["upload-video"], summary="The finished transcript as a subtitle file", parameters=[
+    _JOB_ID, OpenApiParameter("format", str, enum=["srt", "vtt", "ass", "json"], default="srt")], responses={
+    (200, "application/x-subrip"): OpenApiResponse(bytes, "The transcript as a subtitle file (attachment)"),
+    (200, "text/vtt"): bytes, (200, "text/x-ssa"): bytes, (200, "application/json"): bytes,
+    409: OpenApiResponse(ErrorSerializer, "JOB_NOT_COMPLETED"),
+    422: OpenApiResponse(ErrorSerializer, "INVALID_FORMAT")})
 class ExportView(APIView):
     def get(self, request, job_id):
         fmt = (request.query_params.get("format") or "srt").lower()
@@ -72,6 +220,9 @@ class ExportView(APIView):
         return response
 
 
+@extend_schema(tags=["results"], summary="The older transcription-results call", parameters=[_JOB_ID], responses={
+    200: LegacyResultSerializer, 404: OpenApiResponse(ErrorSerializer, "JOB_NOT_FOUND, or JOB_NOT_COMPLETED while "
+                                                                      "the job has not finished")})
 class LegacyResultView(APIView):
     """``GET /api/results/{job_id}``: the older results call (speakers as a dict here)."""
 

@@ -6,7 +6,8 @@ from django.http import FileResponse, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
-from rest_framework import mixins, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
@@ -17,10 +18,57 @@ from uploads import selectors, services, storage
 from uploads.serializers import GenerateUrlSerializer, VideoMetadataSerializer, VideoSerializer
 
 
+class GenerateUrlResponseSerializer(serializers.Serializer):
+    """Schema only: the three URL fields are equal, and so are the two key fields."""
+
+    upload_url = serializers.URLField()
+    presigned_url = serializers.URLField()
+    url = serializers.URLField()
+    file_key = serializers.CharField()
+    fileKey = serializers.CharField()  # noqa: N815 (wire name)
+    expires_in = serializers.IntegerField(help_text="Seconds")
+    expires_at = serializers.DateTimeField()
+    content_type = serializers.CharField(help_text="The Content-Type the upload URL was signed for")
+
+
+class VideoJobSerializer(serializers.Serializer):
+    """Schema only: one job that used the video."""
+
+    job_id = serializers.UUIDField()
+    type = serializers.ChoiceField(choices=["transcription", "render"])
+    status = serializers.ChoiceField(choices=["queued", "processing", "completed", "failed", "cancelled"])
+    progress = serializers.IntegerField(min_value=0, max_value=100)
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class VideoDetailSerializer(VideoSerializer):
+    """Schema only: one video with its jobs, newest first."""
+
+    jobs = VideoJobSerializer(many=True)
+
+    class Meta(VideoSerializer.Meta):
+        fields = [*VideoSerializer.Meta.fields, "jobs"]
+        read_only_fields = fields
+
+
+class VideoDeletedSerializer(serializers.Serializer):
+    """Schema only."""
+
+    success = serializers.BooleanField()
+    id = serializers.IntegerField()
+    message = serializers.CharField()
+
+
+_VIDEO_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="Video id")
+
+
 class UploadUrlThrottle(UserRateThrottle):
     scope = "upload_url"
 
 
+@extend_schema(tags=["upload-video"], summary="Create a video and a signed URL to PUT its file to",
+               request=GenerateUrlSerializer, responses={200: GenerateUrlResponseSerializer})
 class GenerateUploadUrlView(APIView):
     throttle_classes = [UploadUrlThrottle]
 
@@ -58,6 +106,15 @@ def file_download(request: HttpRequest, token: str):
     return FileResponse(path.open("rb"), as_attachment=True, filename=claims.get("f") or path.name)
 
 
+@extend_schema_view(
+    list=extend_schema(tags=["videos"], summary="The caller's videos, newest first"),
+    retrieve=extend_schema(tags=["videos"], summary="One video with its jobs", parameters=[_VIDEO_ID],
+                           responses={200: VideoDetailSerializer}),
+    metadata=extend_schema(tags=["videos"], summary="Probed media metadata (camelCase)", parameters=[_VIDEO_ID],
+                           responses={200: VideoMetadataSerializer}),
+    destroy=extend_schema(tags=["videos"], summary="Delete the video, its files and derived files",
+                          parameters=[_VIDEO_ID], responses={200: VideoDeletedSerializer}),
+)
 class VideoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
                    viewsets.GenericViewSet):
     serializer_class = VideoSerializer
