@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -73,8 +73,10 @@ class Job(models.Model):
         return None
 
 
-def transition(model: type[Job], job_id: Any, *, to: str, from_states: Iterable[str], **fields: Any) -> bool:
-    """Move job ``job_id`` to ``to`` only if it is in one of ``from_states``; return whether we won."""
+def transition(model: type[Job], job_id: Any, *, to: str, from_states: Iterable[str], where: Q | None = None,
+               **fields: Any) -> bool:
+    """Move job ``job_id`` to ``to`` only if it is in one of ``from_states`` (and matches ``where``); return
+    whether we won. ``where`` lets the reaper add "and its heartbeat is still stale" to the same UPDATE."""
     now = timezone.now()
     values: dict[str, Any] = {"status": to, **fields}
     if to == JobStatus.PROCESSING:
@@ -82,7 +84,7 @@ def transition(model: type[Job], job_id: Any, *, to: str, from_states: Iterable[
         values.setdefault("heartbeat_at", now)
     if to in TERMINAL:
         values.setdefault("finished_at", now)
-    won = model.objects.filter(pk=job_id, status__in=list(from_states)).update(**values) == 1
+    won = model.objects.filter(where or Q(), pk=job_id, status__in=list(from_states)).update(**values) == 1
     logger.info("job %s %s -> %s (%s)", job_id, ",".join(from_states), to, "won" if won else "lost")
     if won:
         events.publish(job_id)
@@ -134,7 +136,11 @@ def worker_name() -> str:
 
 
 def claim(model: type[Job], job_id: Any) -> bool:
-    """Take a queued job, or reclaim one whose worker stopped heartbeating (crash, kill, lost node)."""
+    """Take a queued job, or reclaim one whose worker stopped heartbeating (crash, kill, lost node).
+
+    A reclaim is refused once the job has been claimed ``JOB_MAX_ATTEMPTS`` times, so a job that kills its
+    workers cannot take the whole pool down one by one; ``ecg.reaper`` then fails it with WORKER_LOST.
+    """
     from datetime import timedelta
 
     name = worker_name()
@@ -145,7 +151,8 @@ def claim(model: type[Job], job_id: Any) -> bool:
         events.publish(job_id)
         return True
     stale_before = timezone.now() - timedelta(seconds=settings.JOB_HEARTBEAT_STALE_SECONDS)
-    if model.objects.filter(pk=job_id, status=JobStatus.PROCESSING, heartbeat_at__lt=stale_before).update(
+    if model.objects.filter(pk=job_id, status=JobStatus.PROCESSING, heartbeat_at__lt=stale_before,
+                            attempts__lt=settings.JOB_MAX_ATTEMPTS).update(
             heartbeat_at=timezone.now(), worker=name, attempts=F("attempts") + 1) == 1:
         logger.warning("job %s reclaimed from a silent worker by %s", job_id, name)
         return True
@@ -186,6 +193,58 @@ class JobReporter:
         return status != JobStatus.PROCESSING
 
 
+class JobHeartbeat:
+    """Touches ``heartbeat_at`` every ``JOB_HEARTBEAT_INTERVAL`` seconds while this worker owns the job.
+
+    Progress reports heartbeat too, but a long step without progress (loading a large model, diarizing an
+    hour of audio) must not look like a dead worker to ``claim()`` or the reaper. The thread dies with the
+    process, so a killed worker's job goes stale on time. It stops by itself when the job is no longer ours.
+    """
+
+    def __init__(self, model: type[Job], job_id: Any, worker: str) -> None:
+        import threading
+
+        self.model, self.job_id, self.worker = model, job_id, worker
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{job_id}", daemon=True)
+
+    def __enter__(self) -> JobHeartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        from django.db import connection
+
+        try:
+            while not self._stop.wait(settings.JOB_HEARTBEAT_INTERVAL):
+                try:
+                    mine = self.model.objects.filter(pk=self.job_id, status=JobStatus.PROCESSING,
+                                                     worker=self.worker).update(heartbeat_at=timezone.now())
+                except Exception as exc:  # a database blip: the next beat may get through
+                    logger.warning("job %s: heartbeat failed: %s", self.job_id, exc)
+                    continue
+                if not mine:
+                    return
+        finally:
+            connection.close()
+
+
+def resend_current_message(*, delay_ms: int | None = None) -> bool:
+    """Enqueue the Dramatiq message being processed again (not counted as a retry); False outside a worker."""
+    import dramatiq
+    from dramatiq.middleware import CurrentMessage
+
+    message = CurrentMessage.get_current_message()
+    if message is None:
+        return False
+    dramatiq.get_broker().enqueue(message.copy(), delay=delay_ms)
+    return True
+
+
 def fail(model: type[Job], job_id: Any, code: str, message: str, traceback: str = "") -> bool:
     return transition(model, job_id, to=JobStatus.FAILED, from_states=ACTIVE, error_code=code,
                       error_message=message[:2000], error_traceback=traceback)
@@ -219,21 +278,27 @@ def execute(model: type[Job], job_id: Any, work: Any, *, max_retries: int) -> No
     from django.db import InterfaceError, OperationalError
 
     if not claim(model, job_id):
-        logger.info("job %s: not claimable (finished, cancelled, running elsewhere, or unknown)", job_id)
+        from ecg.reaper import handle_unclaimed
+
+        handle_unclaimed(model, job_id)  # drop it, wait for a silent worker's job to go stale, or give up
         return
     from dramatiq.middleware import Shutdown, TimeLimitExceeded
 
     reporter = JobReporter(model, job_id)
     try:
-        fields = work(reporter)
+        with JobHeartbeat(model, job_id, worker_name()):
+            fields = work(reporter)
     except TimeLimitExceeded:
         logger.warning("job %s hit its time limit", job_id)
         fail(model, job_id, "TIMEOUT", "The job took too long and was stopped.")
         return
     except Shutdown:
+        # Back to the queue at once and not as a retry: a deploy is not the job's fault.
         logger.warning("job %s interrupted by worker shutdown; requeued", job_id)
         requeue(model, job_id)
-        raise
+        if not resend_current_message():
+            raise
+        return
     except JobCancelled:
         logger.info("job %s stopped: cancelled", job_id)
         return

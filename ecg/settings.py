@@ -127,18 +127,31 @@ if CACHE_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ecg"}}
 
+def _shutdown_notifications():
+    """SIGTERM raises ``dramatiq.middleware.Shutdown`` in running actors (ecg.jobs.execute requeues the job)."""
+    from dramatiq.middleware import ShutdownNotifications
+
+    return ShutdownNotifications(notify_shutdown=True)
+
+
 _DRAMATIQ_MIDDLEWARE = [
     "dramatiq.middleware.AgeLimit",
     "dramatiq.middleware.TimeLimit",
+    _shutdown_notifications(),
     "dramatiq.middleware.Callbacks",
     "dramatiq.middleware.Retries",
     "dramatiq.middleware.CurrentMessage",
     "django_dramatiq.middleware.DbConnectionsMiddleware",
+    "ecg.reaper.ReaperScheduler",  # a worker serving the "default" queue starts the periodic reaper
 ]
 if REDIS_URL:
     DRAMATIQ_BROKER = {
         "BROKER": "dramatiq.brokers.redis.RedisBroker",
-        "OPTIONS": {"url": REDIS_URL, "namespace": env.str("ECG_BROKER_NAMESPACE", default="ecg-dramatiq")},
+        "OPTIONS": {"url": REDIS_URL, "namespace": env.str("ECG_BROKER_NAMESPACE", default="ecg-dramatiq"),
+                    # A worker silent this long is dead: its unacked messages go back to the queue. Seconds.
+                    "heartbeat_timeout": int(env.float("ECG_BROKER_HEARTBEAT_TIMEOUT", default=60) * 1000),
+                    # Out of a million broker commands, how many also run that dead-worker sweep.
+                    "maintenance_chance": env.int("ECG_BROKER_MAINTENANCE_CHANCE", default=1000)},
         "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE,
     }
 else:
@@ -306,7 +319,13 @@ DEFAULT_DAILY_RENDERS = env.int("ECG_DEFAULT_DAILY_RENDERS", default=10)
 DEFAULT_MONTHLY_RENDERS = env.int("ECG_DEFAULT_MONTHLY_RENDERS", default=100)
 DEFAULT_CONCURRENT_RENDERS = env.int("ECG_DEFAULT_CONCURRENT_RENDERS", default=2)
 DEFAULT_MAX_MEDIA_SECONDS = env.float("ECG_DEFAULT_MAX_MEDIA_SECONDS", default=3 * 3600)
-JOB_HEARTBEAT_STALE_SECONDS = env.int("ECG_JOB_STALE_SECONDS", default=300)
+JOB_HEARTBEAT_STALE_SECONDS = env.float("ECG_JOB_STALE_SECONDS", default=300)
+# A running job's worker touches heartbeat_at this often (a thread, independent of progress reports).
+JOB_HEARTBEAT_INTERVAL = float(env.str("ECG_JOB_HEARTBEAT_SECONDS", default="") or JOB_HEARTBEAT_STALE_SECONDS / 5)
+# Claims per job (first run + reclaims after a lost worker); past this a lost job fails with WORKER_LOST.
+JOB_MAX_ATTEMPTS = env.int("ECG_JOB_MAX_ATTEMPTS", default=3)
+REAPER_INTERVAL = env.float("ECG_REAPER_INTERVAL", default=60)  # seconds between periodic reaper runs
+RETENTION_DAYS = env.int("ECG_RETENTION_DAYS", default=90)  # purge_media's default age
 JOB_PROGRESS_MIN_INTERVAL = env.float("ECG_PROGRESS_MIN_INTERVAL", default=1.0)  # seconds between progress writes
 JOB_CANCEL_CHECK_INTERVAL = env.float("ECG_CANCEL_CHECK_INTERVAL", default=1.5)  # seconds between cancel checks
 # Progress stream (GET /api/jobs/{id}/events): comment pings keep proxies from closing idle streams; without

@@ -128,3 +128,20 @@ def wait_for(predicate, *, timeout: float, interval: float = 0.25, message: str 
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+def broker_messages(queue_name: str, *, delayed: bool = True) -> list:
+    """The Dramatiq messages waiting on ``queue_name`` (and its delay queue), for the Stub or the Redis broker."""
+    import dramatiq
+    from dramatiq import Message
+    from dramatiq.common import dq_name
+
+    broker = dramatiq.get_broker()
+    names = [queue_name, dq_name(queue_name)] if delayed else [queue_name]
+    encoded: list[bytes] = []
+    for name in names:
+        if hasattr(broker, "client"):  # RedisBroker: every enqueued, unacked message lives in "<ns>:<queue>.msgs"
+            encoded += broker.client.hvals(f"{broker.namespace}:{name}.msgs")
+        elif name in broker.queues:  # StubBroker
+            encoded += list(broker.queues[name].queue)
+    return [Message.decode(data) for data in encoded]
