@@ -16,7 +16,7 @@ class RenderJobAdmin(JobAdmin):
     cancel_service = staticmethod(services.render_cancel)
     list_display = ["id", "owner", "video", "status_badge", "stage", "frames", "encoder", "media_duration",
                     "processing_time", "rtf", "fps_rendered", "output_size", "error_code", "created_at"]
-    list_filter = ["status", "created_at", "encoder", "error_code"]
+    list_filter = ["status", "created_at", ("owner", admin.RelatedOnlyFieldListFilter), "encoder", "error_code"]
     search_fields = ["id", "owner__email", "video__original_filename"]
     list_select_related = ["owner", "video"]
     raw_id_fields = ["owner", "video", "transcription_job"]

@@ -23,7 +23,8 @@ class TranscriptionJobAdmin(JobAdmin):
     cancel_service = staticmethod(services.transcription_cancel)
     list_display = ["id", "owner", "video", "status_badge", "stage", "language", "detected_language", "engine",
                     "media_duration", "processing_time", "rtf", "error_code", "created_at"]
-    list_filter = ["status", "created_at", "engine", "language", "error_code"]
+    list_filter = ["status", "created_at", ("owner", admin.RelatedOnlyFieldListFilter), "engine", "language",
+                   "error_code"]
     search_fields = ["id", "owner__email", "video__original_filename"]
     list_select_related = ["owner", "video"]
     raw_id_fields = ["owner", "video"]
