@@ -198,13 +198,17 @@ class JobHeartbeat:
 
     Progress reports heartbeat too, but a long step without progress (loading a large model, diarizing an
     hour of audio) must not look like a dead worker to ``claim()`` or the reaper. The thread dies with the
-    process, so a killed worker's job goes stale on time. It stops by itself when the job is no longer ours.
+    process, so a killed worker's job goes stale on time. It stops by itself when the job is no longer ours,
+    and after ``max_seconds`` (the message's time limit plus a minute): a thread stuck where the time limit
+    cannot interrupt it (native code) then leaves its job to the reaper instead of keeping it alive forever.
     """
 
-    def __init__(self, model: type[Job], job_id: Any, worker: str) -> None:
+    def __init__(self, model: type[Job], job_id: Any, worker: str, *, max_seconds: float | None = None) -> None:
         import threading
+        import time
 
         self.model, self.job_id, self.worker = model, job_id, worker
+        self._until = time.monotonic() + max_seconds if max_seconds else None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"heartbeat-{job_id}", daemon=True)
 
@@ -217,10 +221,15 @@ class JobHeartbeat:
         self._thread.join(timeout=10)
 
     def _run(self) -> None:
+        import time
+
         from django.db import connection
 
         try:
             while not self._stop.wait(settings.JOB_HEARTBEAT_INTERVAL):
+                if self._until is not None and time.monotonic() > self._until:
+                    logger.error("job %s is past its time limit and still running; heartbeat stopped", self.job_id)
+                    return
                 try:
                     mine = self.model.objects.filter(pk=self.job_id, status=JobStatus.PROCESSING,
                                                      worker=self.worker).update(heartbeat_at=timezone.now())
@@ -231,6 +240,23 @@ class JobHeartbeat:
                     return
         finally:
             connection.close()
+
+
+def message_time_limit() -> float | None:
+    """Seconds the Dramatiq message being processed may run (message option, else the actor's), if known."""
+    import dramatiq
+    from dramatiq.middleware import CurrentMessage
+
+    message = CurrentMessage.get_current_message()
+    if message is None:
+        return None
+    limit = message.options.get("time_limit")
+    if limit is None:
+        try:
+            limit = dramatiq.get_broker().get_actor(message.actor_name).options.get("time_limit")
+        except dramatiq.errors.ActorNotFound:
+            return None
+    return limit / 1000 if limit else None
 
 
 def resend_current_message(*, delay_ms: int | None = None) -> bool:
@@ -286,7 +312,8 @@ def execute(model: type[Job], job_id: Any, work: Any, *, max_retries: int) -> No
 
     reporter = JobReporter(model, job_id)
     try:
-        with JobHeartbeat(model, job_id, worker_name()):
+        limit = message_time_limit()
+        with JobHeartbeat(model, job_id, worker_name(), max_seconds=limit + 60 if limit else None):
             fields = work(reporter)
     except TimeLimitExceeded:
         logger.warning("job %s hit its time limit", job_id)

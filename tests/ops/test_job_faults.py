@@ -146,3 +146,28 @@ def test_a_failed_output_upload_leaves_nothing_under_the_final_key(tmp_path, mon
     monkeypatch.setattr(shutil, "copyfile", real_copy)
     storage.save_file(key, source, "video/mp4")
     assert storage.size(key) == 1_000_000
+
+
+def test_heartbeat_keeps_a_quiet_job_fresh_and_stops_past_its_time_limit(queued_job, settings):
+    import time
+
+    settings.JOB_HEARTBEAT_INTERVAL = 0.1
+    assert jobs.claim(TranscriptionJob, queued_job.pk)
+
+    def beat():
+        return TranscriptionJob.objects.get(pk=queued_job.pk).heartbeat_at
+
+    claimed_at = beat()
+    with jobs.JobHeartbeat(TranscriptionJob, queued_job.pk, jobs.worker_name(), max_seconds=1.0) as heartbeat:
+        time.sleep(0.6)  # no progress at all meanwhile
+        assert beat() > claimed_at
+        time.sleep(1.0)
+        last = beat()
+        time.sleep(0.5)
+        assert beat() == last  # past max_seconds: the job is left to go stale
+        assert not heartbeat._thread.is_alive()
+
+    TranscriptionJob.objects.filter(pk=queued_job.pk).update(worker="someone-else")
+    with jobs.JobHeartbeat(TranscriptionJob, queued_job.pk, jobs.worker_name()) as heartbeat:
+        heartbeat._thread.join(timeout=2)
+        assert not heartbeat._thread.is_alive()  # reclaimed by another worker: it stops beating for it
