@@ -98,13 +98,12 @@ class WorkerProcess:
             self.process.wait(timeout=30)
 
     def stop(self) -> None:
+        """Graceful stop: SIGTERM to the main process only (a second SIGTERM makes Dramatiq exit at once)."""
         import signal
         import subprocess
 
         if self.process.poll() is None:
-            import os
-
-            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:

@@ -138,8 +138,12 @@ def save_file(key: str, path: str | Path, content_type: str = "application/octet
     target = local_path(key)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
-    shutil.copyfile(path, tmp)
-    tmp.replace(target)
+    try:
+        shutil.copyfile(path, tmp)
+        tmp.replace(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 @contextlib.contextmanager
