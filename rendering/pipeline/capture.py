@@ -13,6 +13,7 @@ and captured, clipped to the box holding captions (CDP Page.captureScreenshot, P
 
 from __future__ import annotations
 
+import atexit
 import base64
 import logging
 import math
@@ -98,7 +99,7 @@ class CaptureJob:
     height: int
     fps: float
     seed: int
-    prepare: Callable[[np.ndarray, int, int], Any]  # (rgba, x, y) -> prepared overlay for compositing
+    prepare: Callable[[np.ndarray, int, int], Any]  # (rgba, x, y) -> prepared overlay (main thread)
     cancel: threading.Event = field(default_factory=threading.Event)
     pad: int | None = None
     max_tiles: int = 24  # frames captured per screenshot (at most)
@@ -119,10 +120,33 @@ class CaptureJob:
 
 
 @dataclass
+class Strip:
+    """One screenshot holding several tiles, kept PNG-compressed until the compositor needs it."""
+
+    png: bytes
+    x0: int
+    y0: int
+    w: int
+    h: int
+
+
+@dataclass
+class TileRef:
+    """Where one captured frame's overlay lies: its box in the frame and its rows in a strip."""
+
+    strip: Strip
+    x: int
+    y: int
+    w: int
+    h: int
+    ty: int
+
+
+@dataclass
 class SegmentResult:
     segment: Segment
     frames: list[int | None]  # per frame: key into `overlays`, or None when nothing is visible
-    overlays: dict[int, Any]
+    overlays: dict[int, TileRef]
     captured: int
     seconds: float
     capture_seconds: float
@@ -178,6 +202,7 @@ class BrowserWorker:
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self.dead = False
         self.busy = False
+        self.leased = False
         # Touched only inside the thread:
         self._pw = None
         self._browser = None
@@ -214,9 +239,15 @@ class BrowserWorker:
             finally:
                 self.busy = False
 
-    def close(self) -> None:
+    def close(self, wait: float = 0.0) -> None:
+        """Stop the thread (closing its browser); wait up to `wait` seconds for that to finish."""
         fut: Future = Future()
         self._tasks.put((None, fut))
+        if wait > 0:
+            try:
+                fut.result(timeout=wait)
+            except Exception:  # noqa: BLE001, S110 - best effort at shutdown
+                pass
 
     # -- browser lifecycle (worker thread only) ----------------------------------------------------
     def _shutdown(self) -> None:
@@ -385,14 +416,11 @@ class BrowserWorker:
                         "captureBeyondViewport": False,
                     },
                 )
-                strip = decode_png(base64.b64decode(shot["data"]))
+                strip = Strip(base64.b64decode(shot["data"]), x0, y0, cw, ch)
                 capture_seconds += time.monotonic() - t0
-                strip = _fit(strip, cw, ch)
                 for tile in tiles:
                     bx, by, bw, bh = tile["bbox"]
-                    ty = tile["y"] - y0
-                    rgba = strip[ty : ty + bh, bx - x0 : bx - x0 + bw]
-                    overlays[tile["frame"]] = job.prepare(np.ascontiguousarray(rgba), bx, by)
+                    overlays[tile["frame"]] = TileRef(strip, bx, by, bw, bh, tile["y"] - y0)
                     keys.append(tile["frame"])
                 captured += len(tiles)
             for i, code in enumerate(res["codes"]):
@@ -447,11 +475,7 @@ _POOL: list[BrowserWorker] = []
 def acquire_workers(count: int, chromium_path: str) -> list[BrowserWorker]:
     """Take `count` idle workers from the pool (starting threads as needed); release them after."""
     with _POOL_LOCK:
-        free = [
-            w
-            for w in _POOL
-            if not w.dead and not w.busy and w.chromium_path == chromium_path and not getattr(w, "leased", False)
-        ]
+        free = [w for w in _POOL if not w.dead and not w.busy and not w.leased and w.chromium_path == chromium_path]
         while len(free) < count:
             w = BrowserWorker(chromium_path, f"ecg-render-browser-{len(_POOL)}")
             _POOL.append(w)
@@ -472,11 +496,16 @@ def release_workers(workers: list[BrowserWorker]) -> None:
 
 
 def shutdown_pool() -> None:
-    """Close every pooled browser (tests, process exit)."""
+    """Close every pooled browser and stop its thread (tests, process exit)."""
     with _POOL_LOCK:
-        for w in _POOL:
-            w.close()
+        workers = list(_POOL)
         _POOL.clear()
+    for w in workers:
+        w.close(wait=15.0)
+
+
+# Browser threads are daemons; stop them (and their Chromium) before the interpreter tears down.
+atexit.register(shutdown_pool)
 
 
 def default_parallel_pages(parallel_pages: int) -> int:
@@ -500,6 +529,13 @@ class OverlayStream:
         self._lookahead = max(2, 2 * len(workers))
         self._seg_of_frame: dict[int, int] = {}
         self._current: SegmentResult | None = None
+        # Overlays are decoded and prepared lazily, in frame order, one strip / one overlay at a time:
+        # memory stays at a few compressed strips however long the look-ahead.
+        self._strip: Strip | None = None
+        self._strip_rgba: np.ndarray | None = None
+        self._prepared_key: int | None = None
+        self._prepared: Any = None
+        self.prepare_seconds = 0.0
         self.captured = 0
         self.capture_seconds = 0.0
         self.segment_seconds = 0.0
@@ -543,7 +579,20 @@ class OverlayStream:
         if res is None:
             return None
         key = res.frames[frame - res.segment.start]
-        return None if key is None else res.overlays[key]
+        if key is None:
+            return None
+        if key != self._prepared_key:
+            t0 = time.monotonic()
+            ref = res.overlays[key]
+            if ref.strip is not self._strip:
+                self._strip_rgba = _fit(decode_png(ref.strip.png), ref.strip.w, ref.strip.h)
+                self._strip = ref.strip
+            sx = ref.x - ref.strip.x0
+            rgba = np.ascontiguousarray(self._strip_rgba[ref.ty : ref.ty + ref.h, sx : sx + ref.w])
+            self._prepared = self.job.prepare(rgba, ref.x, ref.y)
+            self._prepared_key = key
+            self.prepare_seconds += time.monotonic() - t0
+        return self._prepared
 
     def close(self) -> None:
         self.job.cancel.set()

@@ -247,6 +247,7 @@ def render_video(
                 stream.close()
             timings["capture_pages"] = round(stream.segment_seconds, 3)
             timings["capture_screenshots"] = round(stream.capture_seconds, 3)
+            timings["overlay_prepare"] = round(stream.prepare_seconds, 3)
         if workers:
             release_workers(workers)
         for c in (inp, out):
