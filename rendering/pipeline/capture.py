@@ -73,6 +73,15 @@ ADVANCE_BATCH = 60  # frames per page call at most, so cancellation is checked o
 SEGMENT_TIMEOUT = 600.0
 
 
+def check_page_assets() -> None:
+    """The render page's vendored modules must be installed (`npm ci` at the repository root)."""
+    for rel in ("motiontext-renderer/dist/index.js", "gsap/dist/gsap.min.js"):
+        if not (NODE_MODULES / rel).is_file():
+            raise RenderError(
+                RENDER_BROWSER_FAILED, f"render page asset node_modules/{rel} is missing: run `npm ci` in {REPO_ROOT}"
+            )
+
+
 def launch_args(fast_frames: bool = False) -> list[str]:
     return [*BASE_ARGS, *(FAST_FRAME_ARGS if fast_frames else []), *EXTRA_ARGS]
 

@@ -23,6 +23,7 @@ from .capture import (
     OverlayStream,
     acquire_workers,
     active_frames,
+    check_page_assets,
     default_parallel_pages,
     plan_segments,
     release_workers,
@@ -148,6 +149,7 @@ def render_video(
     blended = 0
     try:
         if segments:
+            check_page_assets()
             pages = min(default_parallel_pages(config.parallel_pages), len(segments))
             workers = acquire_workers(pages, config.chromium_path)
             stream = OverlayStream(job, segments, frames_total, workers)
