@@ -18,6 +18,7 @@ import base64
 import json
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -434,9 +435,7 @@ def main() -> None:
     print(f"load average during the run: {os.getloadavg()}")
     shutdown_pool()
     if not args.keep:
-        for f in Path(work).glob("**/*"):
-            if f.is_file():
-                f.unlink()
+        shutil.rmtree(work, ignore_errors=True)
     else:
         print("work dir:", work)
 
