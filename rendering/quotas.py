@@ -19,7 +19,8 @@ from django.utils import timezone
 from accounts.selectors import user_limits
 from ecg.jobs import ACTIVE, JobStatus
 
-OUR_FAULT = ("INTERNAL", "WORKER_LOST", "TIMEOUT")
+# Failures that are ours, not the user's: they give the render back.
+OUR_FAULT = ("INTERNAL", "WORKER_LOST", "TIMEOUT", "RENDER_BROWSER_FAILED", "RENDER_ENCODER_FAILED", "RENDER_FAILED")
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,11 @@ ERROR_MESSAGES = {
     "CANCELLED": _("The render was cancelled."),
     "RENDER_PLUGIN_NOT_FOUND": _("A caption animation plugin used by the scenario could not be loaded."),
     "RENDER_SOURCE_INVALID": _("The source video could not be decoded."),
+    "RENDER_SCENARIO_INVALID": _("The caption scenario is invalid."),
+    "RENDER_INVALID_INPUT": _("The render request is invalid."),
+    "RENDER_BROWSER_FAILED": _("The caption renderer failed. Please try again."),
+    "RENDER_ENCODER_FAILED": _("The video encoder failed. Please try again."),
+    "RENDER_FAILED": _("The render failed. Please try again."),
     "TIMEOUT": _("The render took too long and was stopped."),
     "WORKER_LOST": _("The worker rendering this job stopped responding."),
     "INTERNAL": _("An internal error occurred. Please try again later."),
@@ -28,7 +33,9 @@ LIGHT_DEFER = ("scenario", "scenario_original", "error_traceback", "timings")
 
 def job_get(*, user, job_id) -> RenderJob:
     uuid = parse_uuid(job_id)
-    job = RenderJob.objects.filter(owner=user, pk=uuid).defer(*LIGHT_DEFER).first() if uuid else None
+    # select_related: status_payload always reads the video's name (one query instead of two per poll).
+    queryset = RenderJob.objects.filter(owner=user).select_related("video").defer(*LIGHT_DEFER)
+    job = queryset.filter(pk=uuid).first() if uuid else None
     if job is None:
         raise NotFoundError("RENDER_JOB_NOT_FOUND", _("The render job was not found."))
     return job
