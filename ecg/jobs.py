@@ -72,6 +72,20 @@ class Job(models.Model):
             return (self.finished_at - self.started_at).total_seconds()
         return None
 
+    @property
+    def real_time_factor(self) -> float | None:
+        """Wall time ÷ media length (concrete jobs define ``media_duration``)."""
+        seconds, duration = self.processing_seconds, getattr(self, "media_duration", None)
+        if seconds is None or not duration:
+            return None
+        return round(seconds / duration, 3)
+
+
+# What a replay in place clears (concrete jobs add their own outputs).
+REPLAY_RESET: dict[str, Any] = {"progress": 0, "stage": "queued", "error_code": "", "error_message": "",
+                                "error_traceback": "", "started_at": None, "finished_at": None,
+                                "heartbeat_at": None, "worker": ""}
+
 
 def transition(model: type[Job], job_id: Any, *, to: str, from_states: Iterable[str], where: Q | None = None,
                **fields: Any) -> bool:

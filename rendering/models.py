@@ -33,12 +33,6 @@ class RenderJob(Job):
     def __str__(self) -> str:
         return f"render {self.pk}"
 
-    @property
-    def real_time_factor(self) -> float | None:
-        seconds = self.processing_seconds
-        if seconds is None or not self.media_duration:
-            return None
-        return round(seconds / self.media_duration, 3)
 
     @property
     def render_fps(self) -> float | None:

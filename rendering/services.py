@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ecg.estimates import measured_rtf
 from ecg.exceptions import ApplicationError
-from ecg.jobs import ACTIVE, TERMINAL, JobStatus, transition
+from ecg.jobs import ACTIVE, REPLAY_RESET, TERMINAL, JobStatus, transition
 from rendering import quotas, sources
 from rendering.models import RenderJob
 
@@ -152,10 +152,8 @@ def render_replay(*, job: RenderJob, new: bool = False) -> RenderJob:
                 scenario_original=job.scenario_original, scenario_version=job.scenario_version, options=job.options,
                 seed=job.seed, media_duration=job.media_duration, estimated_seconds=job.estimated_seconds)
         else:
-            reset = {"progress": 0, "stage": "queued", "frames_done": 0, "frames_captured": 0, "error_code": "",
-                     "error_message": "", "error_traceback": "", "started_at": None, "finished_at": None,
-                     "heartbeat_at": None, "worker": ""}
-            if not transition(RenderJob, job.pk, to=JobStatus.QUEUED, from_states=TERMINAL, **reset):
+            if not transition(RenderJob, job.pk, to=JobStatus.QUEUED, from_states=TERMINAL, **REPLAY_RESET,
+                              frames_done=0, frames_captured=0):
                 raise ApplicationError("JOB_ACTIVE", _("The job is still running."), status=409)
             job.refresh_from_db()
         enqueue(job)

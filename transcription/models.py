@@ -24,10 +24,3 @@ class TranscriptionJob(Job):
 
     def __str__(self) -> str:
         return f"transcription {self.pk}"
-
-    @property
-    def real_time_factor(self) -> float | None:
-        seconds = self.processing_seconds
-        if seconds is None or not self.media_duration:
-            return None
-        return round(seconds / self.media_duration, 3)

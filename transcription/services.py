@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -11,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import user_limits
 from ecg.exceptions import ApplicationError, NotFoundError
-from ecg.jobs import ACTIVE, TERMINAL, JobStatus, transition
+from ecg.jobs import ACTIVE, REPLAY_RESET, TERMINAL, JobStatus, transition
 from transcription.estimates import estimate_seconds
 from transcription.models import TranscriptionJob
 from uploads import selectors as video_selectors
@@ -97,10 +96,8 @@ def transcription_replay(*, job: TranscriptionJob, new: bool = False) -> Transcr
                                                   media_duration=job.media_duration,
                                                   estimated_seconds=job.estimated_seconds)
         else:
-            reset: dict[str, Any] = {"progress": 0, "stage": "queued", "result": None, "error_code": "",
-                                     "error_message": "", "error_traceback": "", "started_at": None,
-                                     "finished_at": None, "heartbeat_at": None, "worker": ""}
-            if not transition(TranscriptionJob, job.pk, to=JobStatus.QUEUED, from_states=TERMINAL, **reset):
+            if not transition(TranscriptionJob, job.pk, to=JobStatus.QUEUED, from_states=TERMINAL,
+                              **REPLAY_RESET, result=None):
                 raise ApplicationError("JOB_ACTIVE", _("The job is still running."), status=409)
             job.refresh_from_db()
         enqueue(job)
