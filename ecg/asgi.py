@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ecg.settings")
+# Web processes share a bounded PostgreSQL connection pool (see settings); workers and commands do not.
+os.environ.setdefault("ECG_DB_POOL", "true")
+django.setup(set_prefix=False)
 
-application = get_asgi_application()
+from ecg.handler import ASGIHandler  # noqa: E402  (Django's handler, cheaper per request: see its docstring)
+
+application = ASGIHandler()
 
 from ecg.worker import start_inprocess_worker  # noqa: E402  (needs the app registry loaded)
 

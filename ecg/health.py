@@ -31,8 +31,10 @@ TIMEOUT = 3.0  # seconds per dependency: a probe that hangs is as bad as one tha
 
 
 def check_database() -> str:
-    """Open a fresh connection and run ``SELECT 1`` (a stale pooled connection would prove nothing)."""
-    connection = connections.create_connection(DEFAULT_DB_ALIAS)
+    """Open a fresh connection and run ``SELECT 1`` (a warm pooled connection would prove nothing)."""
+    default = connections[DEFAULT_DB_ALIAS]
+    options = {key: value for key, value in default.settings_dict.get("OPTIONS", {}).items() if key != "pool"}
+    connection = type(default)({**default.settings_dict, "OPTIONS": options}, DEFAULT_DB_ALIAS)
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")

@@ -114,6 +114,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not :memory:) so that worker processes started by integration tests see the test database.
     # Per process, so that concurrent test runs on one machine never share (or delete) each other's file.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-db-{os.getpid()}.sqlite3")}
+elif (DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not DATABASES["default"]["CONN_MAX_AGE"]
+      and env.bool("ECG_DB_POOL", default=False)):
+    # A bounded connection pool per web process (psycopg_pool; ecg/asgi.py turns it on). Under ASGI requests
+    # run on short-lived threads, so without it each concurrent request connects (a new PostgreSQL backend
+    # each time: slow) and past max_connections requests fail; with it they reuse warm connections and wait
+    # their turn. Workers and manage.py keep one connection per thread instead: their threads (and job
+    # heartbeat threads) hold connections for long, which a small pool would starve.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("ECG_DB_POOL_MIN", default=2),
+        # default: every request thread (ECG_ASGI_THREADS) plus the event loop's executor (progress streams)
+        "max_size": env.int("ECG_DB_POOL_MAX", default=env.int("ECG_ASGI_THREADS", default=16) + 8),
+        "timeout": env.float("ECG_DB_POOL_TIMEOUT", default=10.0),  # seconds a request waits for a connection
+    }
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("ECG_DB_POOL_CHECK", default=True)  # survive DB restarts
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -328,6 +342,9 @@ REAPER_INTERVAL = env.float("ECG_REAPER_INTERVAL", default=60)  # seconds betwee
 RETENTION_DAYS = env.int("ECG_RETENTION_DAYS", default=90)  # purge_media's default age
 JOB_PROGRESS_MIN_INTERVAL = env.float("ECG_PROGRESS_MIN_INTERVAL", default=1.0)  # seconds between progress writes
 JOB_CANCEL_CHECK_INTERVAL = env.float("ECG_CANCEL_CHECK_INTERVAL", default=1.5)  # seconds between cancel checks
+# Requests per web process that run their (sync) middleware and view at once; the rest wait on the event loop.
+# A few threads per core beat a hundred contending for the GIL (ecg/handler.py, docs/PERFORMANCE.md).
+ASGI_THREADS = env.int("ECG_ASGI_THREADS", default=16)
 # Progress stream (GET /api/jobs/{id}/events): comment pings keep proxies from closing idle streams; without
 # Redis (no pub/sub) streams re-read the job row this often.
 SSE_HEARTBEAT_SECONDS = env.float("ECG_SSE_HEARTBEAT_SECONDS", default=15.0)

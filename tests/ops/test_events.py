@@ -30,13 +30,14 @@ EVENT_TIMEOUT = 15.0  # generous: only guards against a hang; pushes arrive in m
 
 
 class LiveServer:
-    """uvicorn serving Django's ASGI handler (not ``ecg.asgi``: no in-process worker) on a free port."""
+    """uvicorn serving our ASGI handler (``ecg.handler``, without ``ecg.asgi``'s in-process worker)."""
 
     def __init__(self) -> None:
         import uvicorn
-        from django.core.asgi import get_asgi_application
 
-        config = uvicorn.Config(get_asgi_application(), host="127.0.0.1", port=0, log_level="warning",
+        from ecg.handler import ASGIHandler
+
+        config = uvicorn.Config(ASGIHandler(), host="127.0.0.1", port=0, log_level="warning",
                                 lifespan="off", loop="asyncio", http="h11")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="uvicorn-test", daemon=True)
@@ -375,3 +376,82 @@ def test_publish_reaches_subscribers_only_after_commit(settings):
     finally:
         pubsub.close()
         client.close()
+
+
+# --- the ASGI handler the streams (and every other request) are served by (ecg.handler) ----------------------
+def test_handler_serves_sync_views_on_a_few_reused_threads(live, user, settings, monkeypatch):
+    """At most ASGI_THREADS views run at once per process, on threads reused from request to request."""
+    from transcription import selectors
+
+    settings.ASGI_THREADS = 2
+    job = make_transcription(user)
+    headers = bearer(user)
+    lock = threading.Lock()
+    state = {"now": 0, "max": 0, "threads": set()}
+    original = selectors.status_payload
+
+    def observed(job):
+        with lock:
+            state["now"] += 1
+            state["max"] = max(state["max"], state["now"])
+            state["threads"].add(threading.current_thread().name)
+        time.sleep(0.05)  # long enough for concurrent requests to overlap if nothing held them back
+        with lock:
+            state["now"] -= 1
+        return original(job)
+
+    monkeypatch.setattr(selectors, "status_payload", observed)
+
+    async def burst(n: int):
+        async with httpx.AsyncClient(base_url=live.url, headers=headers, timeout=60) as client:
+            return await asyncio.gather(*(client.get(f"/api/upload-video/status/{job.pk}") for _ in range(n)))
+
+    responses = asyncio.run(burst(20))
+    assert [r.status_code for r in responses] == [200] * 20
+    assert all(r.json()["job_id"] == str(job.pk) for r in responses)
+    assert state["max"] == 2  # the other 18 waited on the event loop, not in a thread
+
+    state["threads"].clear()
+    with httpx.Client(base_url=live.url, headers=headers, timeout=30) as client:
+        for _ in range(10):
+            assert client.get(f"/api/upload-video/status/{job.pk}").status_code == 200
+    assert len(state["threads"]) == 1  # one after another: the same thread every time
+
+
+def test_handler_keeps_the_middleware_behaviour(live):
+    with httpx.Client(base_url=live.url, timeout=30) as client:
+        missing = client.get("/api/nowhere", headers={"Accept-Language": "en"})
+        assert missing.status_code == 404 and missing.json() == {
+            "detail": "Not found.", "error": "NOT_FOUND", "message": "Not found."}
+        assert client.get("/health/").json() == {"status": "ok"}  # optional trailing slash, no redirect
+        preflight = client.options("/api/render/create", headers={
+            "Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type"})
+        assert preflight.headers["access-control-allow-origin"] == "http://localhost:3000"
+        assert preflight.headers["access-control-allow-credentials"] == "true"
+        anonymous = client.get("/api/auth/me")
+        assert anonymous.status_code == 401 and anonymous.json()["error"] == "AUTHENTICATION_REQUIRED"
+        assert anonymous.headers["x-content-type-options"] == "nosniff"  # SecurityMiddleware ran
+
+
+def test_web_processes_pool_database_connections_and_other_processes_do_not(tmp_path):
+    """ecg.asgi turns the bounded PostgreSQL pool on; workers and manage.py (plain settings) keep it off."""
+    import os
+    import subprocess
+    import sys
+
+    probe = ("from django.db import connection; "
+             "print(repr(connection.settings_dict['OPTIONS'].get('pool')), connection.settings_dict['CONN_MAX_AGE'])")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("ECG_DB_POOL", "ECG_ASGI"))},
+           "DATABASE_URL": "postgres://ecg@127.0.0.1:5432/ecg", "ECG_INPROCESS_WORKER": "false",
+           "DJANGO_SETTINGS_MODULE": "ecg.settings"}
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+    def run(code: str) -> str:
+        return subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True,
+                              check=True, timeout=120).stdout.strip()
+
+    web = run("import ecg.asgi; " + probe)
+    assert web == "{'min_size': 2, 'max_size': 24, 'timeout': 10.0} 0"
+    plain = run("import django; django.setup(); " + probe)
+    assert plain == "None 0"
