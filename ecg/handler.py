@@ -12,8 +12,10 @@ spends more CPU on moving each request between the event loop and threads than o
    runs all its sync code on one thread, one call at a time (asgiref's thread-sensitive contract).
 3. At most ``ASGI_THREADS`` requests per process run their sync code at once; the others wait on the event
    loop (not in a thread). A hundred threads contending for one GIL cost about a third more CPU per request
-   than a few at a time, and no request finishes sooner for it. Receiving a request body and streaming a
-   response happen outside this limit, so slow clients never hold a slot.
+   than a few at a time, and no request finishes sooner for it. Bodyless requests with short responses (the
+   polled GETs) take their slot for the whole request, so a process keeps about ``ASGI_THREADS`` threads
+   however many clients poll it; requests with a body take it only around the middleware and view, so a
+   slow upload never holds one, and file downloads and streams are not limited at all.
 
 Long-lived responses keep Django's own per-request context, whose thread the stream hands back once it is
 streaming (``ecg.events``): a reused thread must never be parked under an open stream.
@@ -22,6 +24,7 @@ streaming (``ecg.events``): a reused thread must never be parked under an open s
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +36,10 @@ from django.core.handlers.asgi import ASGIHandler as DjangoASGIHandler
 logger = logging.getLogger(__name__)
 
 STREAM_PATHS = re.compile(r"^/api/jobs/[^/]+/events/?$")
+LONG_RESPONSES = re.compile(r"^/api/files/")  # downloads: a slow client may take minutes
+BODYLESS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_IDLE_THREADS = 256  # kept for reuse; bursts beyond this get fresh threads that end with their request
+_holds_slot: contextvars.ContextVar[bool] = contextvars.ContextVar("ecg_holds_slot", default=False)
 
 
 def _executor_contexts_supported() -> bool:
@@ -54,22 +60,39 @@ class ASGIHandler(DjangoASGIHandler):
         self._slots: asyncio.Semaphore | None = None
         super().__init__()
 
+    def slots(self) -> asyncio.Semaphore:
+        if self._slots is None:  # created in the serving event loop
+            self._slots = asyncio.Semaphore(max(1, int(getattr(settings, "ASGI_THREADS", 16))))
+        return self._slots
+
     def load_middleware(self, is_async: bool = False) -> None:
         super().load_middleware(is_async=False)
         chain = sync_to_async(self._middleware_chain, thread_sensitive=True)
 
         async def limited_chain(request):
-            if self._slots is None:  # created in the serving event loop
-                self._slots = asyncio.Semaphore(max(1, int(getattr(settings, "ASGI_THREADS", 16))))
-            async with self._slots:
+            if _holds_slot.get():  # a bodyless request took its slot for the whole request already
+                return await chain(request)
+            async with self.slots():
                 return await chain(request)
 
         self._middleware_chain = limited_chain
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or not self._reuse_threads or STREAM_PATHS.match(scope.get("path", "")):
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not self._reuse_threads or STREAM_PATHS.match(path):
             await super().__call__(scope, receive, send)
             return
+        if scope.get("method") in BODYLESS and not LONG_RESPONSES.match(path):
+            async with self.slots():
+                token = _holds_slot.set(True)
+                try:
+                    await self._handle_on_reused_thread(scope, receive, send)
+                finally:
+                    _holds_slot.reset(token)
+        else:
+            await self._handle_on_reused_thread(scope, receive, send)
+
+    async def _handle_on_reused_thread(self, scope, receive, send) -> None:
         executor = self._idle.pop() if self._idle else ThreadPoolExecutor(max_workers=1,
                                                                             thread_name_prefix="request")
         try:

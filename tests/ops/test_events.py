@@ -410,6 +410,7 @@ def test_handler_serves_sync_views_on_a_few_reused_threads(live, user, settings,
     assert [r.status_code for r in responses] == [200] * 20
     assert all(r.json()["job_id"] == str(job.pk) for r in responses)
     assert state["max"] == 2  # the other 18 waited on the event loop, not in a thread
+    assert len(state["threads"]) <= 2  # polled GETs hold their slot throughout: no thread per waiting request
 
     state["threads"].clear()
     with httpx.Client(base_url=live.url, headers=headers, timeout=30) as client:
