@@ -235,12 +235,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
+def start_server(port: int, workers: int, env: dict[str, str], app: str = "ecg.asgi:application") -> subprocess.Popen:
     cmd = [
         sys.executable,
         "-m",
         "uvicorn",
-        "ecg.asgi:application",
+        *(["--factory", app.removesuffix("()")] if app.endswith("()") else [app]),
         "--host",
         "127.0.0.1",
         "--port",
@@ -524,6 +524,12 @@ def main() -> None:
     parser.add_argument("--hold", type=float, default=12.0, help="seconds to hold the streams before the push")
     parser.add_argument("--users", type=int, default=200, help="users (each with two running jobs)")
     parser.add_argument(
+        "--app",
+        default="ecg.asgi:application",
+        help="ASGI app to serve; 'module:factory()' for a factory, e.g. django.core.asgi:get_asgi_application() "
+        "for Django's stock handler (then pass --server-env ECG_DB_POOL=true/false)",
+    )
+    parser.add_argument(
         "--server-env",
         action="append",
         default=[],
@@ -555,14 +561,15 @@ def main() -> None:
 
     fixtures = make_fixtures(args.users)
     port = free_port()
-    print(f"server: uvicorn ecg.asgi:application --workers {args.workers} (uvloop, httptools) on 127.0.0.1:{port}")
+    print(f"server: uvicorn {args.app} --workers {args.workers} (uvloop, httptools) on 127.0.0.1:{port}")
     print(
         f"database: {connection.vendor} {settings.DATABASES['default']['NAME']}, "
-        f"CONN_MAX_AGE={server_env.get('DB_CONN_MAX_AGE', '0')}, broker/cache: Redis; users: {args.users}; "
+        f"CONN_MAX_AGE={server_env.get('DB_CONN_MAX_AGE', '0')}, "
+        f"pool={server_env.get('ECG_DB_POOL', 'true (ecg.asgi default)')}, broker/cache: Redis; users: {args.users}; "
         f"extra server env: {args.server_env or 'none'}"
     )
     print(f"machine: {os.cpu_count()} CPUs, load average before: {os.getloadavg()[0]:.2f}")
-    server = start_server(port, args.workers, server_env)
+    server = start_server(port, args.workers, server_env, args.app)
     try:
         import uvloop
 
