@@ -336,6 +336,11 @@ def execute(model: type[Job], job_id: Any, work: Any, *, max_retries: int) -> No
     except Shutdown:
         # Back to the queue at once and not as a retry: a deploy is not the job's fault.
         logger.warning("job %s interrupted by worker shutdown; requeued", job_id)
+        # The interrupt may have landed inside a database call and left this thread's connection mid-query:
+        # start the requeue on a fresh one.
+        from django.db import connection
+
+        connection.close()
         requeue(model, job_id)
         if not resend_current_message():
             raise

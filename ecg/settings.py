@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "ecg.middleware.JsonErrorMiddleware",
     "ecg.middleware.TrailingSlashMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # uvicorn serves no static files: the admin's and /api/docs' assets come from WhiteNoise.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -179,6 +181,7 @@ ECG_INPROCESS_WORKER = env.bool("ECG_INPROCESS_WORKER", default=not REDIS_URL)
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 MEDIA_URL = "/media/"
 STATIC_URL = "/static/"
+WHITENOISE_USE_FINDERS = DEBUG  # development: straight from the apps, no collectstatic needed
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "var" / "static")))
 
 S3_BUCKET = env.str("ECG_S3_BUCKET", default="")
@@ -307,7 +310,7 @@ CORS_ALLOW_HEADERS = ["authorization", "content-type", "accept", "accept-languag
 CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 CORS_EXPOSE_HEADERS = ["Content-Disposition", "Retry-After"]
 CORS_URLS_REGEX = r"^/(api|media|upload)/.*$"
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[*FRONTEND_ORIGINS, PUBLIC_BASE_URL])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[]) or [*FRONTEND_ORIGINS, PUBLIC_BASE_URL]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
