@@ -85,7 +85,8 @@ def default_message(code: str) -> Any:
     return _MESSAGES.get(code, _MESSAGES["BAD_REQUEST"])
 
 
-def _area(path: str) -> str:
+def error_area(path: str) -> str:
+    """Which error shape a path answers with: ``render``, ``auth`` or ``default`` (API.md section 0)."""
     if path.startswith("/api/render"):
         return "render"
     if path.startswith("/api/auth"):
@@ -106,7 +107,7 @@ _RENDER_CODES = {
 def error_body(path: str, code: str, message: Any, status: int, details: dict | None = None) -> dict:
     """Build the JSON body of an error for the API area that ``path`` belongs to."""
     message = str(message)
-    if _area(path) == "render":
+    if error_area(path) == "render":
         render_code = code if code.startswith("RENDER_") else _RENDER_CODES.get(status, "RENDER_FAILED")
         inner: dict[str, Any] = {"error": code, "code": render_code, "message": message,
                                  "details": details or {}}
@@ -149,7 +150,7 @@ def _flatten(detail: Any, prefix: tuple = ()) -> list[tuple[tuple, str, str]]:
 
 def _validation_response(path: str, detail: Any) -> Response:
     problems = _flatten(detail)
-    area = _area(path)
+    area = error_area(path)
     if area == "auth":
         items = [{"loc": ["body", *[str(p) for p in loc]], "msg": msg, "message": msg, "type": code}
                  for loc, msg, code in problems]
@@ -174,7 +175,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
     headers: dict[str, str] = {}
 
     if isinstance(exc, ApplicationError):
-        if isinstance(exc, ValidationFailed) and _area(path) == "auth" and exc.details:
+        if isinstance(exc, ValidationFailed) and error_area(path) == "auth" and exc.details:
             return _validation_response(path, exc.details.get("fields", {}))
         response = Response(error_body(path, exc.code, exc.message, exc.status, exc.details), status=exc.status)
         for key, value in exc.headers.items():

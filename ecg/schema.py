@@ -17,6 +17,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from rest_framework import permissions, serializers
 
+from ecg.exceptions import error_area
+
 
 # --- error envelopes (schema only) ------------------------------------------------------------------
 class ErrorSerializer(serializers.Serializer):
@@ -63,16 +65,9 @@ class RenderErrorSerializer(serializers.Serializer):
 ERROR_COMPONENTS = {"default": "Error", "auth": "Error", "render": "RenderError"}
 
 
-def _area(path: str) -> str:
-    if path.startswith("/api/render"):
-        return "render"
-    if path.startswith("/api/auth"):
-        return "auth"
-    return "default"
-
 
 def error_schema(path: str, status: int) -> type[serializers.Serializer]:
-    area = _area(path)
+    area = error_area(path)
     if area == "render":
         return RenderErrorSerializer
     if area == "auth" and status == 422:
@@ -101,7 +96,7 @@ class AutoSchema(BaseAutoSchema):
     def _error_statuses(self) -> set[int]:
         view = self.view
         method = self.method.upper()
-        area = _area(self.path)
+        area = error_area(self.path)
         statuses: set[int] = set()
         perms = [p.__class__ for p in view.get_permissions()]
         needs_auth = permissions.AllowAny not in perms

@@ -13,6 +13,8 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis import checks as st_checks
 
+from ecg.exceptions import error_area
+
 pytestmark = [pytest.mark.django_db]
 
 MAX_EXAMPLES = 25
@@ -71,18 +73,11 @@ def _raw_media(ctx, value) -> bytes:
 schema = schemathesis.openapi.from_wsgi("/api/schema", wsgi_app())
 
 
-def _area(path: str) -> str:
-    if path.startswith("/api/render"):
-        return "render"
-    if path.startswith("/api/auth"):
-        return "auth"
-    return "default"
-
 
 def assert_error_envelope(path: str, status: int, body) -> None:
     """API.md section 0: the three error shapes, chosen by the path's area."""
     assert isinstance(body, dict), body
-    area = _area(path)
+    area = error_area(path)
     if area == "render":
         detail = body["detail"]
         assert isinstance(detail, dict) and {"error", "code", "message", "details"} <= set(detail), body
