@@ -40,3 +40,15 @@ def remaining_seconds(*, estimated: float | None, elapsed: float, progress: int)
     by_pace = elapsed * (100 - progress) / progress
     weight = min(1.0, progress / 50)
     return max(0.0, (1 - weight) * by_estimate + weight * by_pace)
+
+
+def job_eta_seconds(job) -> int:
+    """Seconds left for a job as the status endpoints report it (0 once it has stopped)."""
+    from django.utils import timezone
+
+    from ecg.jobs import ACTIVE
+
+    if job.status not in ACTIVE:
+        return 0
+    elapsed = (timezone.now() - job.started_at).total_seconds() if job.started_at else 0.0
+    return round(remaining_seconds(estimated=job.estimated_seconds, elapsed=elapsed, progress=job.progress))

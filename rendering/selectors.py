@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ecg.estimates import remaining_seconds
+from ecg.estimates import job_eta_seconds
 from ecg.exceptions import NotFoundError
-from ecg.jobs import ACTIVE, JobStatus
+from ecg.jobs import JobStatus
 from rendering import quotas
 from rendering.models import RenderJob
 from transcription.selectors import parse_uuid
@@ -60,11 +59,7 @@ def status_payload(job: RenderJob) -> dict:
     if job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
         message = ERROR_MESSAGES.get(job.error_code)
         error = str(message) if message is not None else (job.error_message or str(ERROR_MESSAGES["INTERNAL"]))
-    if job.status in ACTIVE:
-        elapsed = (timezone.now() - job.started_at).total_seconds() if job.started_at else 0.0
-        eta = round(remaining_seconds(estimated=job.estimated_seconds, elapsed=elapsed, progress=job.progress))
-    else:
-        eta = 0
+    eta = job_eta_seconds(job)
     return {
         "jobId": str(job.pk), "status": job.status, "progress": int(job.progress), "estimatedTimeRemaining": eta,
         "startedAt": _iso(job.started_at), "completedAt": _iso(job.finished_at),

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from django.utils import timezone
-
-from ecg.estimates import remaining_seconds
+from ecg.estimates import job_eta_seconds
 from ecg.exceptions import NotFoundError
-from ecg.jobs import ACTIVE, JobStatus
+from ecg.jobs import JobStatus
 from transcription.labels import ERROR_MESSAGES, STAGE_LABELS
 from transcription.models import TranscriptionJob
 
@@ -43,19 +41,14 @@ def error_of(job: TranscriptionJob) -> dict | None:
 
 
 def status_payload(job: TranscriptionJob) -> dict:
-    failed = job.status in (JobStatus.FAILED, JobStatus.CANCELLED)
-    if job.status in ACTIVE:
-        elapsed = (timezone.now() - job.started_at).total_seconds() if job.started_at else 0.0
-        eta = round(remaining_seconds(estimated=job.estimated_seconds, elapsed=elapsed, progress=job.progress))
-    else:
-        eta = 0
+    label = "failed" if job.status in (JobStatus.FAILED, JobStatus.CANCELLED) else job.stage
+    eta = job_eta_seconds(job)
     return {
         "job_id": str(job.pk),
         "status": WIRE_STATUS[job.status],
         "progress": int(job.progress),
         "stage": job.stage,
-        "current_stage": str(STAGE_LABELS["failed" if failed else job.stage] if (failed or job.stage in STAGE_LABELS)
-                             else job.stage),
+        "current_stage": str(STAGE_LABELS.get(label, label)),
         "estimated_time_remaining": eta,
         "error": error_of(job),
         "result": job.result if job.status == JobStatus.COMPLETED else None,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -104,6 +103,3 @@ def transcription_replay(*, job: TranscriptionJob, new: bool = False) -> Transcr
     logger.info("transcription job %s replayed (%s)", job.pk, "new" if new else "in place")
     return job
 
-
-def default_max_duration() -> float:
-    return float(settings.DEFAULT_MAX_MEDIA_SECONDS)
