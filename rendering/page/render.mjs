@@ -13,6 +13,8 @@ const state = {
   height: 0,
   pad: 0,
   lastSig: null,
+  lastElems: null, // per-element signatures/extents of the last captured frame (damage tracking)
+  damage: true,
   tileArea: 0,
 };
 
@@ -71,34 +73,51 @@ function attrsOf(el) {
 
 const range = document.createRange();
 
-// Walks the overlay DOM once: is anything painted, a signature of everything that affects pixels, and
-// the union of painted boxes (text glyph boxes via Range, boxes with backgrounds/borders/shadows).
+// Stable ids for elements across frames (damage tracking compares an element with itself).
+const elementIds = new WeakMap();
+let nextElementId = 1;
+function idOf(el) {
+  let id = elementIds.get(el);
+  if (id === undefined) {
+    id = nextElementId++;
+    elementIds.set(el, id);
+  }
+  return id;
+}
+
+// Walks the overlay DOM once: is anything painted, a signature of everything that affects pixels, the
+// union of painted boxes (text glyph boxes via Range, boxes with backgrounds/borders/shadows), and per
+// element its own signature and the painted extent of its subtree (for damage rectangles).
 function inspect() {
   const root = document.getElementById("stage");
   // The live stage sits outside the viewport (nothing there is rasterized); boxes are stage-relative.
   const origin = root.getBoundingClientRect();
   const ox = origin.left, oy = origin.top;
   const parts = [];
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  const elems = new Map();
   let visible = false;
-  const add = (r) => {
-    if (r.width <= 0 || r.height <= 0) return;
-    visible = true;
-    if (r.left - ox < x0) x0 = r.left - ox;
-    if (r.top - oy < y0) y0 = r.top - oy;
-    if (r.right - ox > x1) x1 = r.right - ox;
-    if (r.bottom - oy > y1) y1 = r.bottom - oy;
-  };
-  const walk = (el, parentOpacity) => {
+  const walk = (el, parentOpacity, parentId, index) => {
     const cs = getComputedStyle(el);
-    if (cs.display === "none") return;
+    if (cs.display === "none") return null;
     const opacity = parentOpacity * parseFloat(cs.opacity || "1");
-    if (!(opacity > 0.001)) return;
+    if (!(opacity > 0.001)) return null;
     const shown = cs.visibility !== "hidden";
     const r = el.getBoundingClientRect();
-    let sig = el.tagName + "|" + opacity.toFixed(4) + "|" + (shown ? 1 : 0) + "|" +
+    const id = idOf(el);
+    // Parent and DOM position are part of an element's signature: they decide its paint order.
+    let sig = el.tagName + "|" + parentId + ":" + index + "|" + opacity.toFixed(4) + "|" + (shown ? 1 : 0) + "|" +
       (r.left - ox).toFixed(2) + "," + (r.top - oy).toFixed(2) + "," + r.width.toFixed(2) + "," + r.height.toFixed(2) +
       "|" + attrsOf(el) + "|" + el.style.cssText;
+    // Painted extent of this subtree: [x0, y0, x1, y1], stage-relative.
+    const ext = [Infinity, Infinity, -Infinity, -Infinity];
+    const add = (b) => {
+      if (b.width <= 0 || b.height <= 0) return;
+      visible = true;
+      if (b.left - ox < ext[0]) ext[0] = b.left - ox;
+      if (b.top - oy < ext[1]) ext[1] = b.top - oy;
+      if (b.right - ox > ext[2]) ext[2] = b.right - ox;
+      if (b.bottom - oy > ext[3]) ext[3] = b.bottom - oy;
+    };
     if (shown) {
       const bg = cs.backgroundColor;
       const boxPaints =
@@ -118,18 +137,73 @@ function inspect() {
       if (el.tagName === "IMG") sig += "|src:" + el.currentSrc + ":" + el.complete;
     }
     parts.push(sig);
-    for (const c of el.children) walk(c, opacity);
+    const entry = { sig, ext };
+    elems.set(id, entry);
+    let i = 0;
+    for (const c of el.children) {
+      const sub = walk(c, opacity, id, i++);
+      if (sub) {
+        if (sub[0] < ext[0]) ext[0] = sub[0];
+        if (sub[1] < ext[1]) ext[1] = sub[1];
+        if (sub[2] > ext[2]) ext[2] = sub[2];
+        if (sub[3] > ext[3]) ext[3] = sub[3];
+      }
+    }
+    return ext;
   };
-  for (const c of root.children) walk(c, 1);
-  if (!visible) return { visible: false, sig: null, bbox: null };
+  const all = [Infinity, Infinity, -Infinity, -Infinity];
+  let i = 0;
+  for (const c of root.children) {
+    const sub = walk(c, 1, 0, i++);
+    if (sub) {
+      all[0] = Math.min(all[0], sub[0]);
+      all[1] = Math.min(all[1], sub[1]);
+      all[2] = Math.max(all[2], sub[2]);
+      all[3] = Math.max(all[3], sub[3]);
+    }
+  }
+  if (!visible) return { visible: false, sig: null, bbox: null, elems: null };
+  const bbox = padBox(all);
+  if (!bbox) return { visible: false, sig: null, bbox: null, elems: null };
+  return { visible: true, sig: hash(parts.join("\n")), bbox, elems };
+}
+
+// [x0, y0, x1, y1] → [x, y, w, h] padded for shadows/filters painted outside the boxes, aligned to even
+// pixels for 4:2:0 chroma and clipped to the frame; null when empty.
+function padBox(b) {
   const W = state.width, H = state.height, pad = state.pad;
-  // Pad for shadows/filters painted outside the boxes; align to even pixels for 4:2:0 chroma.
-  let bx0 = Math.max(0, Math.floor((x0 - pad) / 2) * 2);
-  let by0 = Math.max(0, Math.floor((y0 - pad) / 2) * 2);
-  let bx1 = Math.min(W, Math.ceil((x1 + pad) / 2) * 2);
-  let by1 = Math.min(H, Math.ceil((y1 + pad) / 2) * 2);
-  if (bx1 <= bx0 || by1 <= by0) return { visible: false, sig: null, bbox: null };
-  return { visible: true, sig: hash(parts.join("\n")), bbox: [bx0, by0, bx1 - bx0, by1 - by0] };
+  const x0 = Math.max(0, Math.floor((b[0] - pad) / 2) * 2);
+  const y0 = Math.max(0, Math.floor((b[1] - pad) / 2) * 2);
+  const x1 = Math.min(W, Math.ceil((b[2] + pad) / 2) * 2);
+  const y1 = Math.min(H, Math.ceil((b[3] + pad) / 2) * 2);
+  if (!(x1 > x0 && y1 > y0)) return null;
+  return [x0, y0, x1 - x0, y1 - y0];
+}
+
+// The part of the frame that differs between the last captured state and `elems`: the union of the old
+// and new subtree extents of every element whose own signature changed, appeared or disappeared (an
+// element's inherited properties reach its descendants, so its whole subtree counts). Padded like the
+// bbox. null when the previous state is unknown (a full capture is needed).
+function damageOf(prev, elems) {
+  if (!prev) return null;
+  const d = [Infinity, Infinity, -Infinity, -Infinity];
+  const grow = (e) => {
+    if (!(e[2] > e[0] && e[3] > e[1])) return;
+    if (e[0] < d[0]) d[0] = e[0];
+    if (e[1] < d[1]) d[1] = e[1];
+    if (e[2] > d[2]) d[2] = e[2];
+    if (e[3] > d[3]) d[3] = e[3];
+  };
+  for (const [id, cur] of elems) {
+    const old = prev.get(id);
+    if (old && old.sig === cur.sig) continue;
+    grow(cur.ext);
+    if (old) grow(old.ext);
+  }
+  for (const [id, old] of prev) {
+    if (!elems.has(id)) grow(old.ext);
+  }
+  return padBox(d);
 }
 
 window.ecgInit = async function ecgInit(cfg) {
@@ -139,7 +213,9 @@ window.ecgInit = async function ecgInit(cfg) {
   state.height = cfg.height;
   state.pad = cfg.pad ?? Math.round(cfg.height * 0.02) + 8;
   state.tileArea = cfg.tileArea ?? 0;
+  state.damage = cfg.damage !== false;
   state.lastSig = null;
+  state.lastElems = null;
   // Live stage: above the viewport unless capturing it directly (cfg.liveOnScreen, the simple
   // ecgSeek/screenshot path); tiles: from the top of the viewport.
   const frameEl = document.getElementById("frame");
@@ -204,6 +280,7 @@ window.ecgInit = async function ecgInit(cfg) {
 window.ecgPreroll = function ecgPreroll(from, to) {
   for (let n = from; n < to; n++) seekFrame(n);
   state.lastSig = null;
+  state.lastElems = null;
   return to - from;
 };
 
@@ -218,6 +295,7 @@ window.ecgAdvance = async function ecgAdvance(from, to) {
     if (!info.visible) { skipped += "0"; continue; }
     if (info.sig === state.lastSig) { skipped += "1"; continue; }
     state.lastSig = info.sig;
+    state.lastElems = info.elems;
     await nextPaint();
     return { frame: n, skipped, bbox: info.bbox, sig: info.sig };
   }
@@ -230,20 +308,58 @@ window.ecgSeek = async function ecgSeek(t) {
   state.renderer.seek(t);
   const info = inspect();
   const changed = info.visible && info.sig !== state.lastSig;
-  if (info.visible) state.lastSig = info.sig;
+  if (info.visible) {
+    state.lastSig = info.sig;
+    state.lastElems = info.elems;
+  }
   await nextPaint();
-  return { ...info, changed };
+  return { visible: info.visible, sig: info.sig, bbox: info.bbox, changed };
 };
 
 // Batch capture. Seeks frames from..to-1; every frame whose visible state changed is snapshotted
 // (a deep clone of the stage: all renderer/plugin state lives in inline styles and the DOM) into a
-// tile below the frame, clipped to its caption box, until maxTiles tiles or the tile area are used.
-// One paint + one screenshot of the tile area then captures the whole batch.
+// tile next to the others in the tile area, clipped to what must be captured: the frame's whole caption
+// box ("full"), or only the damage rectangle, the part that differs from the previous capture (a word
+// being highlighted, a word popping in). Tiles are packed in shelves until maxTiles tiles or the tile
+// area are used; one paint + one screenshot of the tile area then captures the whole batch.
 // codes[i] for frame from+i: -1 nothing visible, -2 same as the last capture of an earlier batch,
 // k >= 0 same as tile k of this batch. `next` is the first frame not handled (to resume from).
+// Each tile: frame, bbox (the whole caption box of that frame), rect (the captured part, in frame
+// coordinates), x/y (where rect lies in the viewport), full (rect replaces everything; else it patches
+// the previous capture, which is the previous tile or the last tile of the previous batch).
 function hasLiveMedia(root) {
   return root.querySelector("img, video, canvas, iframe, svg image") !== null;
 }
+
+// A tile shows `rect` of a clone of the stage at (tx, ty) of the tile area: a frame-sized box holding
+// the clone at its true frame coordinates, offset so that rect lands at (tx, ty), clipped to rect by the
+// tile. The frame box is a composited layer (will-change in render.html): Chromium rasterizes a layer
+// in its own coordinate space and moves it by whole pixels, so the pixels do not depend on where the
+// tile lands. Without it, text and rounded boxes are snapped to device pixels after float maths that
+// see a different offset for every tile, and a word may land a quarter pixel off in a rare frame.
+function makeTile(stage, rect, tx, ty) {
+  const [rx, ry, rw, rh] = rect;
+  const tile = document.createElement("div");
+  tile.className = "ecg-tile";
+  tile.style.left = `${tx}px`;
+  tile.style.top = `${ty}px`;
+  tile.style.width = `${rw}px`;
+  tile.style.height = `${rh}px`;
+  const frame = document.createElement("div");
+  frame.className = "ecg-tile-frame";
+  frame.style.left = `${-rx}px`;
+  frame.style.top = `${-ry}px`;
+  frame.style.width = `${state.width}px`;
+  frame.style.height = `${state.height}px`;
+  const clone = stage.cloneNode(true);
+  clone.removeAttribute("id");
+  frame.appendChild(clone);
+  tile.appendChild(frame);
+  return tile;
+}
+
+// A damage rectangle this large is captured as a full frame: a patch would save little.
+const FULL_CAPTURE_SHARE = 0.6;
 
 window.ecgAdvanceBatch = async function ecgAdvanceBatch(from, to, maxTiles, paint = true) {
   const stage = document.getElementById("stage");
@@ -253,67 +369,63 @@ window.ecgAdvanceBatch = async function ecgAdvanceBatch(from, to, maxTiles, pain
   document.getElementById("frame").style.top = `${state.liveTop}px`;
   const codes = [];
   const tiles = [];
-  let used = 0;
   let last = -2;
   let n = from;
   let live = false;
+  // Shelf packing: tiles left to right, a new shelf below when a row is full.
+  let packX = 0, shelfY = 0, shelfH = 0, right = 0;
   for (; n < to; n++) {
     seekFrame(n);
     const info = inspect();
     if (!info.visible) { codes.push(-1); continue; }
     if (info.sig === state.lastSig) { codes.push(last); continue; }
-    const [bx, by, bw, bh] = info.bbox;
-    if (tiles.length && (tiles.length >= maxTiles || used + bh > state.tileArea)) break;
+    if (tiles.length >= maxTiles) break;
     if (hasLiveMedia(stage)) {
-      // Images/videos may not be decoded in a fresh clone: capture this frame from the live stage,
-      // moved into the viewport for the shot.
+      // Images/videos may not be decoded in a fresh clone: capture this frame whole from the live
+      // stage, moved into the viewport for the shot.
       if (tiles.length) break;
       live = true;
       document.getElementById("frame").style.top = "0px";
       tilesEl.style.visibility = "hidden";
-      tiles.push({ frame: n, bbox: info.bbox, y: by, live: true });
+      const [bx, by] = info.bbox;
+      tiles.push({ frame: n, bbox: info.bbox, rect: info.bbox, x: bx, y: by, full: true, live: true });
       state.lastSig = info.sig;
+      state.lastElems = info.elems;
       codes.push(0);
       n++;
       break;
     }
-    const tile = document.createElement("div");
-    tile.className = "ecg-tile";
-    tile.style.top = `${used}px`;
-    tile.style.width = `${state.width}px`;
-    tile.style.height = `${bh}px`;
-    const frame = document.createElement("div");
-    frame.className = "ecg-tile-frame";
-    frame.style.top = `${-by}px`;
-    frame.style.width = `${state.width}px`;
-    frame.style.height = `${state.height}px`;
-    const clone = stage.cloneNode(true);
-    clone.removeAttribute("id");
-    frame.appendChild(clone);
-    tile.appendChild(frame);
+    const [bx, by, bw, bh] = info.bbox;
+    const damage = state.damage ? damageOf(state.lastElems, info.elems) : null;
+    const full = !damage || damage[2] * damage[3] >= FULL_CAPTURE_SHARE * bw * bh;
+    const rect = full ? info.bbox : damage;
+    const [rx, ry, rw, rh] = rect;
+    let tx = packX, ty = shelfY;
+    if (tx + rw > state.width) { tx = 0; ty = shelfY + shelfH; }
+    if (ty + rh > state.tileArea) break;
+    if (tx === 0 && ty !== shelfY) { shelfY = ty; shelfH = 0; }
+    packX = tx + rw;
+    shelfH = Math.max(shelfH, rh);
+    right = Math.max(right, packX);
+    const tile = makeTile(stage, rect, tx, ty);
     tilesEl.appendChild(tile);
-    tiles.push({ frame: n, bbox: info.bbox, y: state.tilesTop + used, live: false });
-    used += bh;
+    tiles.push({ frame: n, bbox: info.bbox, rect, x: tx, y: state.tilesTop + ty, full, live: false });
     state.lastSig = info.sig;
+    state.lastElems = info.elems;
     last = tiles.length - 1;
     codes.push(last);
   }
   if (tiles.length && paint) await nextPaint();
   let clip = null;
   if (tiles.length) {
-    if (live) {
-      clip = tiles[0].bbox;
-    } else {
-      const x0 = Math.min(...tiles.map((t) => t.bbox[0]));
-      const x1 = Math.max(...tiles.map((t) => t.bbox[0] + t.bbox[2]));
-      clip = [x0, state.tilesTop, x1 - x0, used];
-    }
+    clip = live ? tiles[0].bbox : [0, state.tilesTop, right, shelfY + shelfH];
   }
   return { codes, tiles, next: n, clip };
 };
 
 window.ecgResetSignature = function ecgResetSignature() {
   state.lastSig = null;
+  state.lastElems = null;
 };
 
 window.ecgPageReady = true;

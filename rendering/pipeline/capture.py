@@ -32,6 +32,7 @@ from typing import Any
 import av
 import numpy as np
 
+from .compose import OverlayCanvas, PreparedOverlay
 from .errors import (
     RENDER_BROWSER_FAILED,
     RENDER_PLUGIN_NOT_FOUND,
@@ -108,14 +109,16 @@ class CaptureJob:
     height: int
     fps: float
     seed: int
-    prepare: Callable[[np.ndarray, int, int], Any]  # (rgba, x, y) -> prepared overlay (main thread)
     cancel: threading.Event = field(default_factory=threading.Event)
     pad: int | None = None
     max_tiles: int = 24  # frames captured per screenshot (at most)
     # Wait for two rAFs before each screenshot. Not needed: Page.captureScreenshot produces a fresh
-    # frame of the current DOM (tests/rendering/test_pipeline_capture.py checks identical pixels).
+    # frame of the current DOM (tests/rendering/test_pipeline.py checks identical pixels).
     paint_before_capture: bool = False
     live_on_screen: bool = False  # keep the live stage in the viewport (ecgSeek + screenshot tools)
+    # Capture only the damage rectangle of a frame that differs from the previous capture in part (off:
+    # every changed frame captures its whole caption box; kept for tests and the benchmark).
+    damage: bool = True
 
     @property
     def tile_area(self) -> int:
@@ -141,14 +144,16 @@ class Strip:
 
 @dataclass
 class TileRef:
-    """Where one captured frame's overlay lies: its box in the frame and its rows in a strip."""
+    """One capture: the rectangle it covers in the frame, where that lies in its strip, the frame's
+    whole caption box, and whether it replaces the overlay (full) or patches the previous capture."""
 
     strip: Strip
-    x: int
-    y: int
-    w: int
-    h: int
-    ty: int
+    rect: tuple[int, int, int, int]  # x, y, w, h in the frame
+    sx: int  # position of rect inside the strip
+    sy: int
+    bbox: tuple[int, int, int, int]  # the frame's caption box (what is blended)
+    full: bool
+    base: int | None  # frame of the capture this one patches (None for a full capture)
 
 
 @dataclass
@@ -354,6 +359,7 @@ class BrowserWorker:
             "pad": job.pad,
             "tileArea": job.tile_area,
             "liveOnScreen": job.live_on_screen,
+            "damage": job.damage,
         }
         res = page.evaluate("cfg => ecgInit(cfg)", cfg)
         if not res.get("ok"):
@@ -398,8 +404,8 @@ class BrowserWorker:
             page.evaluate("([a, b]) => ecgPreroll(a, b)", [preroll_from, seg.start])
         page.evaluate("() => ecgResetSignature()")
         frames: list[int | None] = [None] * (seg.end - seg.start)
-        overlays: dict[int, Any] = {}
-        current: int | None = None
+        overlays: dict[int, TileRef] = {}
+        current: int | None = None  # the latest capture (what a patch applies to)
         captured = 0
         capture_seconds = 0.0
         n = seg.start
@@ -412,6 +418,7 @@ class BrowserWorker:
             )
             tiles = res["tiles"]
             keys: list[int] = []
+            before = current  # what code -2 (same as the last capture of an earlier batch) means
             if tiles:
                 x0, y0, cw, ch = res["clip"]
                 t0 = time.monotonic()
@@ -428,19 +435,28 @@ class BrowserWorker:
                 strip = Strip(base64.b64decode(shot["data"]), x0, y0, cw, ch)
                 capture_seconds += time.monotonic() - t0
                 for tile in tiles:
-                    bx, by, bw, bh = tile["bbox"]
-                    overlays[tile["frame"]] = TileRef(strip, bx, by, bw, bh, tile["y"] - y0)
+                    full = bool(tile["full"])
+                    overlays[tile["frame"]] = TileRef(
+                        strip,
+                        tuple(tile["rect"]),
+                        tile["x"] - x0,
+                        tile["y"] - y0,
+                        tuple(tile["bbox"]),
+                        full,
+                        None if full else current,
+                    )
+                    if not full and current is None:
+                        raise RenderError(RENDER_BROWSER_FAILED, "the render page sent a patch with nothing to patch")
+                    current = tile["frame"]
                     keys.append(tile["frame"])
                 captured += len(tiles)
             for i, code in enumerate(res["codes"]):
                 if code == -1:
                     frames[n + i - seg.start] = None
                 elif code == -2:
-                    frames[n + i - seg.start] = current
+                    frames[n + i - seg.start] = before
                 else:
                     frames[n + i - seg.start] = keys[code]
-            if keys:
-                current = keys[-1]
             n = res["next"]
         self._last_seeked = seg.end - 1
         return SegmentResult(seg, frames, overlays, captured, time.monotonic() - started, capture_seconds)
@@ -528,24 +544,33 @@ def default_parallel_pages(parallel_pages: int) -> int:
 class OverlayStream:
     """Captures a job's segments on parallel pages and hands out per-frame overlays in frame order."""
 
-    def __init__(self, job: CaptureJob, segments: list[Segment], frames_total: int, workers: list[BrowserWorker]):
+    def __init__(
+        self,
+        job: CaptureJob,
+        segments: list[Segment],
+        frames_total: int,
+        workers: list[BrowserWorker],
+        canvas: OverlayCanvas,
+    ):
         self.job = job
         self.segments = segments
         self.workers = workers
         self.frames_total = frames_total
+        self.canvas = canvas
         self._futures: dict[int, Future] = {}
         self._next_submit = 0
         self._lookahead = max(2, 2 * len(workers))
-        self._seg_of_frame: dict[int, int] = {}
         self._current: SegmentResult | None = None
-        # Overlays are decoded and prepared lazily, in frame order, one strip / one overlay at a time:
+        # Captures are decoded and painted into the canvas lazily, in frame order, one strip at a time:
         # memory stays at a few compressed strips however long the look-ahead.
         self._strip: Strip | None = None
         self._strip_rgba: np.ndarray | None = None
         self._prepared_key: int | None = None
-        self._prepared: Any = None
+        self._prepared: PreparedOverlay | None = None
         self.prepare_seconds = 0.0
         self.captured = 0
+        self.patches = 0
+        self.captured_pixels = 0
         self.capture_seconds = 0.0
         self.segment_seconds = 0.0
         self._fill()
@@ -583,7 +608,9 @@ class OverlayStream:
                 return res
         return None
 
-    def overlay_for(self, frame: int) -> Any:
+    def overlay_for(self, frame: int) -> PreparedOverlay | None:
+        """The overlay to blend onto `frame` (None: nothing visible). Call for every frame, in order:
+        a damage patch applies to the capture before it."""
         res = self.segment_for(frame)
         if res is None:
             return None
@@ -593,12 +620,21 @@ class OverlayStream:
         if key != self._prepared_key:
             t0 = time.monotonic()
             ref = res.overlays[key]
+            if ref.full:
+                self.canvas.clear()
+            elif ref.base != self._prepared_key:
+                raise RenderError(
+                    RENDER_BROWSER_FAILED, f"capture of frame {key} patches frame {ref.base}, not {self._prepared_key}"
+                )
+            else:
+                self.patches += 1
             if ref.strip is not self._strip:
                 self._strip_rgba = _fit(decode_png(ref.strip.png), ref.strip.w, ref.strip.h)
                 self._strip = ref.strip
-            sx = ref.x - ref.strip.x0
-            rgba = np.ascontiguousarray(self._strip_rgba[ref.ty : ref.ty + ref.h, sx : sx + ref.w])
-            self._prepared = self.job.prepare(rgba, ref.x, ref.y)
+            x, y, w, h = ref.rect
+            self.canvas.paint(self._strip_rgba[ref.sy : ref.sy + h, ref.sx : ref.sx + w], x, y)
+            self.captured_pixels += w * h
+            self._prepared = self.canvas.view(ref.bbox)
             self._prepared_key = key
             self.prepare_seconds += time.monotonic() - t0
         return self._prepared

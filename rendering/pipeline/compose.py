@@ -1,9 +1,10 @@
 """Compositing: blend the captured RGBA overlay onto decoded YUV 4:2:0 frames, inside its box only.
 
-The overlay is converted once per capture (not per frame) into premultiplied Y/U/V planes plus
-inverse-alpha weights at the frame's chroma resolution; each frame then costs one small integer
-blend per plane over the caption box: out = P + ((src * (256 - A)) >> 8). Frames without an overlay
-are never touched (they go straight to the encoder).
+Each capture (a whole caption box or a damage patch) is converted once, not per frame, into
+premultiplied Y/U/V planes plus inverse-alpha weights at the frame's chroma resolution (OverlayCanvas);
+each frame then costs one small integer blend per plane over the caption box:
+out = P + ((src * (256 - A)) >> 8). Frames without an overlay are never touched (they go straight to
+the encoder).
 """
 
 from __future__ import annotations
@@ -73,54 +74,100 @@ def _yuv_matrix(spec: ColorSpec) -> tuple[np.ndarray, np.ndarray]:
     return rows * scale, np.array([16.0, 128.0, 128.0], np.float32)
 
 
-def prepare_overlay(rgba: np.ndarray, x: int, y: int, spec: ColorSpec, frame_w: int, frame_h: int) -> PreparedOverlay:
-    """Convert a straight-alpha RGBA capture at (x, y) into premultiplied YUV 4:2:0 blend planes."""
-    # Trim to the pixels that carry alpha (the page pads its boxes generously), then clip to the frame
-    # and to even coordinates/sizes (4:2:0 chroma covers 2x2 luma pixels).
-    alpha = rgba[..., 3]
-    rows = np.flatnonzero(alpha.any(axis=1))
-    cols = np.flatnonzero(alpha.any(axis=0))
-    if rows.size == 0:
-        z = np.zeros((0, 0), np.uint16)
-        return PreparedOverlay(0, 0, 0, 0, z, z, z, z, z, empty=True)
-    x0, y0 = max(0, x + int(cols[0])), max(0, y + int(rows[0]))
-    x1, y1 = min(frame_w, x + int(cols[-1]) + 1), min(frame_h, y + int(rows[-1]) + 1)
-    ax0, ay0 = x0 - (x0 % 2), y0 - (y0 % 2)
-    ax1, ay1 = min(frame_w - frame_w % 2, x1 + (x1 % 2)), min(frame_h - frame_h % 2, y1 + (y1 % 2))
-    w, h = max(0, ax1 - ax0), max(0, ay1 - ay0)
-    if w == 0 or h == 0:
-        z = np.zeros((0, 0), np.uint16)
-        return PreparedOverlay(0, 0, 0, 0, z, z, z, z, z, empty=True)
-    buf = np.zeros((h, w, 4), np.float32)
-    buf[y0 - ay0 : y1 - ay0, x0 - ax0 : x1 - ax0] = rgba[y0 - y : y1 - y, x0 - x : x1 - x]
-    a = buf[..., 3] * np.float32(1.0 / 255.0)
-    m, off = _yuv_matrix(spec)
-    # Plain weighted sums rather than a matmul: BLAS would spin up (and spin-wait) its own threads.
-    r, g, b = buf[..., 0], buf[..., 1], buf[..., 2]
-    yuv = np.empty((h, w, 3), np.float32)
-    for k in range(3):
-        plane = yuv[..., k]
-        np.multiply(r, m[k, 0], out=plane)
-        plane += g * m[k, 1]
-        plane += b * m[k, 2]
-        plane += off[k]
-        plane *= a  # premultiply
-    # 2x2 means of premultiplied chroma and of alpha (correct downsampling of premultiplied colour).
-    c = (yuv[0::2, 0::2, 1:] + yuv[1::2, 0::2, 1:] + yuv[0::2, 1::2, 1:] + yuv[1::2, 1::2, 1:]) * 0.25
-    ac = (a[0::2, 0::2] + a[1::2, 0::2] + a[0::2, 1::2] + a[1::2, 1::2]) * 0.25
-    inv = np.rint((1.0 - a) * 256.0).astype(np.uint16)
-    return PreparedOverlay(
-        ax0,
-        ay0,
-        w,
-        h,
-        np.rint(yuv[..., 0]).astype(np.uint16),
-        inv,
-        np.rint(c[..., 0]).astype(np.uint16),
-        np.rint(c[..., 1]).astype(np.uint16),
-        np.rint((1.0 - ac) * 256.0).astype(np.uint16),
-        empty=False,
-    )
+class OverlayCanvas:
+    """The current overlay as premultiplied YUV 4:2:0 blend planes over the whole frame.
+
+    Captures arrive in frame order as either a full caption box (everything else becomes transparent)
+    or a damage patch (only that rectangle changed since the previous capture). Each is converted once,
+    into its rectangle of the planes; a frame then blends the planes inside its caption box. Keeping
+    whole-frame planes (a few MB) lets a patch land anywhere without re-converting the rest.
+    """
+
+    def __init__(self, spec: ColorSpec, width: int, height: int):
+        self.width, self.height = width - width % 2, height - height % 2
+        self._m, self._off = _yuv_matrix(spec)
+        h, w = self.height, self.width
+        self.py = np.zeros((h, w), np.uint16)
+        self.iy = np.full((h, w), 256, np.uint16)
+        self.pu = np.zeros((h // 2, w // 2), np.uint16)
+        self.pv = np.zeros((h // 2, w // 2), np.uint16)
+        self.ic = np.full((h // 2, w // 2), 256, np.uint16)
+        self._used: tuple[int, int, int, int] | None = None  # (x0, y0, x1, y1) that may hold content
+
+    def clear(self) -> None:
+        """Make the whole overlay transparent (only the area painted since the last clear is touched)."""
+        if self._used is None:
+            return
+        x0, y0, x1, y1 = self._used
+        self.py[y0:y1, x0:x1] = 0
+        self.iy[y0:y1, x0:x1] = 256
+        cx0, cy0, cx1, cy1 = x0 // 2, y0 // 2, x1 // 2, y1 // 2
+        self.pu[cy0:cy1, cx0:cx1] = 0
+        self.pv[cy0:cy1, cx0:cx1] = 0
+        self.ic[cy0:cy1, cx0:cx1] = 256
+        self._used = None
+
+    def paint(self, rgba: np.ndarray, x: int, y: int) -> None:
+        """Replace the rectangle at (x, y) with a straight-alpha RGBA capture.
+
+        The page aligns rectangles to even pixels (a 2x2 chroma sample never straddles a patch edge);
+        the parts outside the frame are dropped.
+        """
+        if x % 2 or y % 2 or rgba.shape[0] % 2 or rgba.shape[1] % 2:
+            raise ValueError(f"overlay patch at ({x}, {y}) size {rgba.shape[1]}x{rgba.shape[0]} is not even-aligned")
+        x0, y0 = max(0, x), max(0, y)
+        x1, y1 = min(self.width, x + rgba.shape[1]), min(self.height, y + rgba.shape[0])
+        if x1 <= x0 or y1 <= y0:
+            return
+        src = rgba[y0 - y : y1 - y, x0 - x : x1 - x]
+        a = src[..., 3].astype(np.float32)
+        a *= np.float32(1.0 / 255.0)
+        r, g, b = (src[..., k].astype(np.float32) for k in range(3))
+        m, off = self._m, self._off
+        # Plain weighted sums rather than a matmul: BLAS would spin up (and spin-wait) its own threads.
+        planes = []
+        for k in range(3):
+            plane = r * m[k, 0]
+            plane += g * m[k, 1]
+            plane += b * m[k, 2]
+            plane += off[k]
+            plane *= a  # premultiply
+            planes.append(plane)
+        yp, up, vp = planes
+        self.py[y0:y1, x0:x1] = np.rint(yp)
+        self.iy[y0:y1, x0:x1] = np.rint((1.0 - a) * 256.0)
+        # 2x2 means of premultiplied chroma and of alpha (correct downsampling of premultiplied colour).
+        cx0, cy0, cx1, cy1 = x0 // 2, y0 // 2, x1 // 2, y1 // 2
+        for dst, p in ((self.pu, up), (self.pv, vp)):
+            dst[cy0:cy1, cx0:cx1] = np.rint((p[0::2, 0::2] + p[1::2, 0::2] + p[0::2, 1::2] + p[1::2, 1::2]) * 0.25)
+        ac = (a[0::2, 0::2] + a[1::2, 0::2] + a[0::2, 1::2] + a[1::2, 1::2]) * 0.25
+        self.ic[cy0:cy1, cx0:cx1] = np.rint((1.0 - ac) * 256.0)
+        if self._used is None:
+            self._used = (x0, y0, x1, y1)
+        else:
+            u = self._used
+            self._used = (min(u[0], x0), min(u[1], y0), max(u[2], x1), max(u[3], y1))
+
+    def view(self, box: tuple[int, int, int, int]) -> PreparedOverlay:
+        """The planes inside `box` (x, y, w, h; even-aligned), as views for blend_yuv420."""
+        x, y, w, h = box
+        x0, y0 = max(0, x - x % 2), max(0, y - y % 2)
+        x1, y1 = min(self.width, x + w + (x + w) % 2), min(self.height, y + h + (y + h) % 2)
+        if x1 <= x0 or y1 <= y0:
+            z = np.zeros((0, 0), np.uint16)
+            return PreparedOverlay(0, 0, 0, 0, z, z, z, z, z, empty=True)
+        cs = np.s_[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2]
+        return PreparedOverlay(
+            x0,
+            y0,
+            x1 - x0,
+            y1 - y0,
+            self.py[y0:y1, x0:x1],
+            self.iy[y0:y1, x0:x1],
+            self.pu[cs],
+            self.pv[cs],
+            self.ic[cs],
+        )
 
 
 def _blend_plane(plane: np.ndarray, p: np.ndarray, inv: np.ndarray) -> None:

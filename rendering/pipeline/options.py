@@ -29,6 +29,9 @@ class RendererConfig:
     work_dir: str = "/tmp"  # noqa: S108 - the contract default; workers set their own
     x264_preset: str = "veryfast"
     segment_seconds: float = 4.0  # capture work unit; segments run on parallel pages
+    # Capture only the part of a frame that changed since the previous capture (tests and the benchmark
+    # turn it off to compare; the output is the same either way).
+    damage_capture: bool = True
 
 
 @dataclass

@@ -28,7 +28,7 @@ from .capture import (
     plan_segments,
     release_workers,
 )
-from .compose import blend_yuv420, prepare_overlay
+from .compose import OverlayCanvas, blend_yuv420
 from .encode import CONTAINER_FORMAT, AudioHandler, add_video_stream, probe_encoder, video_codec_for
 from .errors import (
     RENDER_FAILED,
@@ -136,7 +136,7 @@ def render_video(
         height=comp_h,
         fps=float(out_fps),
         seed=seed,
-        prepare=lambda rgba, x, y: prepare_overlay(rgba, x, y, spec, comp_w, comp_h),
+        damage=config.damage_capture,
     )
     workers = []
     stream: OverlayStream | None = None
@@ -152,7 +152,7 @@ def render_video(
             check_page_assets()
             pages = min(default_parallel_pages(config.parallel_pages), len(segments))
             workers = acquire_workers(pages, config.chromium_path)
-            stream = OverlayStream(job, segments, frames_total, workers)
+            stream = OverlayStream(job, segments, frames_total, workers, OverlayCanvas(spec, comp_w, comp_h))
         timings["setup"] = time.monotonic() - t_start
 
         try:
@@ -250,6 +250,8 @@ def render_video(
             timings["capture_pages"] = round(stream.segment_seconds, 3)
             timings["capture_screenshots"] = round(stream.capture_seconds, 3)
             timings["overlay_prepare"] = round(stream.prepare_seconds, 3)
+            timings["captured_patches"] = stream.patches
+            timings["captured_pixels_per_frame"] = round(stream.captured_pixels / max(1, stream.captured))
         if workers:
             release_workers(workers)
         for c in (inp, out):
