@@ -180,23 +180,32 @@ def _blend_plane(plane: np.ndarray, p: np.ndarray, inv: np.ndarray) -> None:
     plane[...] = acc
 
 
+def plane_array(plane) -> np.ndarray:
+    """A writable (height, width) uint8 view of one frame plane (rows are line_size apart)."""
+    return np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
+
+
 def blend_yuv420(frame: av.VideoFrame, ov: PreparedOverlay) -> av.VideoFrame:
-    """Return a new yuv420p frame: `frame` with the overlay blended in (the source frame is untouched)."""
+    """Return a new yuv420p frame: `frame` with the overlay blended in.
+
+    The decoder's frame is never written (it may still be a reference for later frames): its planes
+    are copied once into a fresh frame (a plain memcpy per plane, no repacking), then only the
+    caption box is blended, in place.
+    """
     if ov.empty or ov.w == 0 or ov.h == 0:
         return frame
-    W, H = frame.width, frame.height
-    arr = np.ascontiguousarray(frame.to_ndarray())  # packed planes: Y, then U, then V
-    flat = arr.reshape(-1)
-    csize = (H // 2) * (W // 2)
-    y_plane = flat[: H * W].reshape(H, W)
-    u_plane = flat[H * W : H * W + csize].reshape(H // 2, W // 2)
-    v_plane = flat[H * W + csize : H * W + 2 * csize].reshape(H // 2, W // 2)
+    out = av.VideoFrame(frame.width, frame.height, "yuv420p")
+    planes = []
+    for src, dst in zip(frame.planes, out.planes, strict=True):
+        d = plane_array(dst)
+        d[...] = plane_array(src)
+        planes.append(d)
+    y_plane, u_plane, v_plane = planes
     x, y, w, h = ov.x, ov.y, ov.w, ov.h
     _blend_plane(y_plane[y : y + h, x : x + w], ov.py, ov.iy)
     cx, cy, cw, ch = x // 2, y // 2, w // 2, h // 2
     _blend_plane(u_plane[cy : cy + ch, cx : cx + cw], ov.pu, ov.ic)
     _blend_plane(v_plane[cy : cy + ch, cx : cx + cw], ov.pv, ov.ic)
-    out = av.VideoFrame.from_ndarray(arr, format="yuv420p")
     out.pts = frame.pts
     if frame.time_base is not None:
         out.time_base = frame.time_base
