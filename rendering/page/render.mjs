@@ -85,8 +85,56 @@ function idOf(el) {
   return id;
 }
 
+// How far an element's paint reaches outside its boxes (CSS px, before transforms), from its computed
+// shadows, filter, text stroke and outline. Values are cached per computed string. A filter this code
+// cannot size (url(), unknown functions) reaches `state.pad`, the generous fallback.
+const reachCache = new Map();
+function lengthsOf(part) {
+  const out = [];
+  for (const m of part.matchAll(/(-?\d*\.?\d+(?:e-?\d+)?)px/g)) out.push(Math.abs(parseFloat(m[1])));
+  return out;
+}
+function splitList(value) {
+  return value.split(/,(?![^(]*\))/);
+}
+function shadowReach(value, isBox) {
+  if (!value || value === "none") return 0;
+  const key = (isBox ? "b:" : "t:") + value;
+  let r = reachCache.get(key);
+  if (r !== undefined) return r;
+  r = 0;
+  for (const part of splitList(value)) {
+    if (isBox && /\binset\b/.test(part)) continue;
+    const [dx = 0, dy = 0, blur = 0, spread = 0] = lengthsOf(part);
+    // A blur radius r is drawn as a Gaussian of sigma r/2: visible to about 3 sigma.
+    r = Math.max(r, Math.max(dx, dy) + (isBox ? spread : 0) + 1.5 * blur);
+  }
+  reachCache.set(key, r);
+  return r;
+}
+function filterReach(value) {
+  if (!value || value === "none") return 0;
+  const key = "f:" + value;
+  let r = reachCache.get(key);
+  if (r !== undefined) return r;
+  r = 0;
+  for (const m of value.matchAll(/([a-z-]+)\(((?:[^()]|\([^()]*\))*)\)/g)) {
+    const [name, args] = [m[1], m[2]];
+    if (name === "blur") r += 3 * (lengthsOf(args)[0] || 0);
+    else if (name === "drop-shadow") {
+      const [dx = 0, dy = 0, sd = 0] = lengthsOf(args);
+      r += Math.max(dx, dy) + 3 * sd;
+    } else if (!/^(brightness|contrast|grayscale|hue-rotate|invert|opacity|saturate|sepia)$/.test(name)) {
+      r += state.pad;
+    }
+  }
+  reachCache.set(key, r);
+  return r;
+}
+
 // Walks the overlay DOM once: is anything painted, a signature of everything that affects pixels, the
-// union of painted boxes (text glyph boxes via Range, boxes with backgrounds/borders/shadows), and per
+// union of painted boxes (text glyph boxes via Range, boxes with backgrounds/borders), each grown by how
+// far that element's shadows, filter, stroke and outline reach (scaled by its transforms), and per
 // element its own signature and the painted extent of its subtree (for damage rectangles).
 function inspect() {
   const root = document.getElementById("stage");
@@ -96,7 +144,7 @@ function inspect() {
   const parts = [];
   const elems = new Map();
   let visible = false;
-  const walk = (el, parentOpacity, parentId, index) => {
+  const walk = (el, parentOpacity, parentScale, parentId, index) => {
     const cs = getComputedStyle(el);
     if (cs.display === "none") return null;
     const opacity = parentOpacity * parseFloat(cs.opacity || "1");
@@ -104,33 +152,45 @@ function inspect() {
     const shown = cs.visibility !== "hidden";
     const r = el.getBoundingClientRect();
     const id = idOf(el);
+    // Rendered size over layout size: the scale of this element's transforms and its ancestors'.
+    const ow = el.offsetWidth, oh = el.offsetHeight;
+    const scale = ow > 0 && oh > 0 ? Math.max(1, r.width / ow, r.height / oh) : parentScale;
     // Parent and DOM position are part of an element's signature: they decide its paint order.
     let sig = el.tagName + "|" + parentId + ":" + index + "|" + opacity.toFixed(4) + "|" + (shown ? 1 : 0) + "|" +
       (r.left - ox).toFixed(2) + "," + (r.top - oy).toFixed(2) + "," + r.width.toFixed(2) + "," + r.height.toFixed(2) +
       "|" + attrsOf(el) + "|" + el.style.cssText;
     // Painted extent of this subtree: [x0, y0, x1, y1], stage-relative.
     const ext = [Infinity, Infinity, -Infinity, -Infinity];
-    const add = (b) => {
+    const add = (b, reach) => {
       if (b.width <= 0 || b.height <= 0) return;
       visible = true;
-      if (b.left - ox < ext[0]) ext[0] = b.left - ox;
-      if (b.top - oy < ext[1]) ext[1] = b.top - oy;
-      if (b.right - ox > ext[2]) ext[2] = b.right - ox;
-      if (b.bottom - oy > ext[3]) ext[3] = b.bottom - oy;
+      if (b.left - ox - reach < ext[0]) ext[0] = b.left - ox - reach;
+      if (b.top - oy - reach < ext[1]) ext[1] = b.top - oy - reach;
+      if (b.right - ox + reach > ext[2]) ext[2] = b.right - ox + reach;
+      if (b.bottom - oy + reach > ext[3]) ext[3] = b.bottom - oy + reach;
     };
     if (shown) {
       const bg = cs.backgroundColor;
+      const boxShadow = cs.boxShadow;
+      const outline = cs.outlineStyle !== "none" ? Math.max(0, parseFloat(cs.outlineWidth) + parseFloat(cs.outlineOffset)) : 0;
       const boxPaints =
         (bg && bg !== "transparent" && !/^rgba\(.*,\s*0\)$/.test(bg)) ||
         cs.backgroundImage !== "none" ||
-        cs.boxShadow !== "none" ||
+        boxShadow !== "none" ||
+        outline > 0 ||
         (parseFloat(cs.borderTopWidth) > 0 && cs.borderTopStyle !== "none") ||
         /^(IMG|VIDEO|CANVAS|SVG|svg)$/.test(el.tagName);
-      if (boxPaints) add(r);
+      if (boxPaints) add(r, scale * (Math.max(shadowReach(boxShadow, true), outline) + 1));
+      let textReach = -1;
       for (const n of el.childNodes) {
         if (n.nodeType === 3 && n.data.trim()) {
+          if (textReach < 0) {
+            // Glyphs may overhang their line box (italics, accents): a sixth of the font size.
+            const stroke = parseFloat(cs.webkitTextStrokeWidth) || 0;
+            textReach = scale * (shadowReach(cs.textShadow, false) + stroke / 2 + parseFloat(cs.fontSize) / 6 + 1);
+          }
           range.selectNodeContents(n);
-          add(range.getBoundingClientRect());
+          add(range.getBoundingClientRect(), textReach);
           sig += "|t:" + n.data;
         }
       }
@@ -141,7 +201,7 @@ function inspect() {
     elems.set(id, entry);
     let i = 0;
     for (const c of el.children) {
-      const sub = walk(c, opacity, id, i++);
+      const sub = walk(c, opacity, scale, id, i++);
       if (sub) {
         if (sub[0] < ext[0]) ext[0] = sub[0];
         if (sub[1] < ext[1]) ext[1] = sub[1];
@@ -149,12 +209,20 @@ function inspect() {
         if (sub[3] > ext[3]) ext[3] = sub[3];
       }
     }
+    // A filter (blur, drop-shadow) spreads the whole subtree's paint.
+    const f = scale * filterReach(cs.filter);
+    if (f > 0 && ext[2] > ext[0]) {
+      ext[0] -= f;
+      ext[1] -= f;
+      ext[2] += f;
+      ext[3] += f;
+    }
     return ext;
   };
   const all = [Infinity, Infinity, -Infinity, -Infinity];
   let i = 0;
   for (const c of root.children) {
-    const sub = walk(c, 1, 0, i++);
+    const sub = walk(c, 1, 1, 0, i++);
     if (sub) {
       all[0] = Math.min(all[0], sub[0]);
       all[1] = Math.min(all[1], sub[1]);
@@ -168,14 +236,14 @@ function inspect() {
   return { visible: true, sig: hash(parts.join("\n")), bbox, elems };
 }
 
-// [x0, y0, x1, y1] → [x, y, w, h] padded for shadows/filters painted outside the boxes, aligned to even
-// pixels for 4:2:0 chroma and clipped to the frame; null when empty.
+// [x0, y0, x1, y1] → [x, y, w, h] grown by a pixel of antialiasing, aligned to even pixels for 4:2:0
+// chroma and clipped to the frame; null when empty. (Extents already include what shadows reach.)
 function padBox(b) {
-  const W = state.width, H = state.height, pad = state.pad;
-  const x0 = Math.max(0, Math.floor((b[0] - pad) / 2) * 2);
-  const y0 = Math.max(0, Math.floor((b[1] - pad) / 2) * 2);
-  const x1 = Math.min(W, Math.ceil((b[2] + pad) / 2) * 2);
-  const y1 = Math.min(H, Math.ceil((b[3] + pad) / 2) * 2);
+  const W = state.width, H = state.height;
+  const x0 = Math.max(0, Math.floor((b[0] - 1) / 2) * 2);
+  const y0 = Math.max(0, Math.floor((b[1] - 1) / 2) * 2);
+  const x1 = Math.min(W, Math.ceil((b[2] + 1) / 2) * 2);
+  const y1 = Math.min(H, Math.ceil((b[3] + 1) / 2) * 2);
   if (!(x1 > x0 && y1 > y0)) return null;
   return [x0, y0, x1 - x0, y1 - y0];
 }
@@ -211,7 +279,8 @@ window.ecgInit = async function ecgInit(cfg) {
   state.seed = cfg.seed >>> 0;
   state.width = cfg.width;
   state.height = cfg.height;
-  state.pad = cfg.pad ?? Math.round(cfg.height * 0.02) + 8;
+  // Reach assumed for filters that cannot be sized from their computed value (url(), unknown functions).
+  state.pad = cfg.pad ?? Math.round(cfg.height * 0.05) + 16;
   state.tileArea = cfg.tileArea ?? 0;
   state.damage = cfg.damage !== false;
   state.lastSig = null;

@@ -110,8 +110,8 @@ class CaptureJob:
     fps: float
     seed: int
     cancel: threading.Event = field(default_factory=threading.Event)
-    pad: int | None = None
-    max_tiles: int = 24  # frames captured per screenshot (at most)
+    pad: int | None = None  # how far a filter the page cannot size (url(), unknown) may paint; None: auto
+    max_tiles: int = 60  # frames captured per screenshot (at most): one per ADVANCE_BATCH when all change
     # Wait for two rAFs before each screenshot. Not needed: Page.captureScreenshot produces a fresh
     # frame of the current DOM (tests/rendering/test_pipeline.py checks identical pixels).
     paint_before_capture: bool = False
