@@ -132,6 +132,52 @@ function filterReach(value) {
   return r;
 }
 
+// What an element's computed style says about its paint, read once and reused while nothing that can
+// change it changes. The stage's elements are styled only by inline styles, attributes and what they
+// inherit (the page's stylesheet targets only its own boxes), so the computed values are a function of
+// the element's own attributes + inline style, its position among its siblings, and its parent's
+// computed values. `version` changes whenever an element's entry is recomputed; a child compares the
+// version of its parent. Reading computed values is the costliest part of inspecting a frame, and
+// most elements do not change from one frame to the next.
+const styleCache = new WeakMap();
+let styleVersion = 0;
+
+function styleInfo(el, ownKey, parentVersion, index, useCache) {
+  const siblings = el.parentElement ? el.parentElement.childElementCount : 0;
+  let info = useCache ? styleCache.get(el) : undefined;
+  if (
+    info &&
+    info.ownKey === ownKey &&
+    info.parentVersion === parentVersion &&
+    info.index === index &&
+    info.siblings === siblings
+  ) {
+    return info;
+  }
+  const cs = getComputedStyle(el);
+  info = { ownKey, parentVersion, index, siblings, version: ++styleVersion };
+  info.none = cs.display === "none";
+  info.opacity = parseFloat(cs.opacity || "1");
+  info.shown = cs.visibility !== "hidden";
+  const bg = cs.backgroundColor;
+  const boxShadow = cs.boxShadow;
+  const outline = cs.outlineStyle !== "none" ? Math.max(0, parseFloat(cs.outlineWidth) + parseFloat(cs.outlineOffset)) : 0;
+  info.boxPaints =
+    (bg && bg !== "transparent" && !/^rgba\(.*,\s*0\)$/.test(bg)) ||
+    cs.backgroundImage !== "none" ||
+    boxShadow !== "none" ||
+    outline > 0 ||
+    (parseFloat(cs.borderTopWidth) > 0 && cs.borderTopStyle !== "none") ||
+    /^(IMG|VIDEO|CANVAS|SVG|svg)$/.test(el.tagName);
+  info.boxReach = Math.max(shadowReach(boxShadow, true), outline) + 1;
+  // Glyphs may overhang their line box (italics, accents): a sixth of the font size.
+  const stroke = parseFloat(cs.webkitTextStrokeWidth) || 0;
+  info.textReach = shadowReach(cs.textShadow, false) + stroke / 2 + parseFloat(cs.fontSize) / 6 + 1;
+  info.filterReach = filterReach(cs.filter);
+  if (useCache) styleCache.set(el, info);
+  return info;
+}
+
 // Walks the overlay DOM once: is anything painted, a signature of everything that affects pixels, the
 // union of painted boxes (text glyph boxes via Range, boxes with backgrounds/borders), each grown by how
 // far that element's shadows, filter, stroke and outline reach (scaled by its transforms), and per
@@ -144,12 +190,21 @@ function inspect() {
   const parts = [];
   const elems = new Map();
   let visible = false;
-  const walk = (el, parentOpacity, parentScale, parentId, index) => {
-    const cs = getComputedStyle(el);
-    if (cs.display === "none") return null;
-    const opacity = parentOpacity * parseFloat(cs.opacity || "1");
+  // Stylesheets added after init (a plugin may inject one) could match on anything: no caching then.
+  const useCache = document.styleSheets.length === state.styleSheets;
+  // The stage's own style is inherited by everything: a change there invalidates every entry.
+  const rootKey = attrsOf(root) + "|" + root.style.cssText;
+  if (rootKey !== state.rootKey) {
+    state.rootKey = rootKey;
+    state.rootVersion = ++styleVersion;
+  }
+  const walk = (el, parentOpacity, parentScale, parentVersion, parentId, index) => {
+    const ownKey = attrsOf(el) + "|" + el.style.cssText;
+    const info = styleInfo(el, ownKey, parentVersion, index, useCache);
+    if (info.none) return null;
+    const opacity = parentOpacity * info.opacity;
     if (!(opacity > 0.001)) return null;
-    const shown = cs.visibility !== "hidden";
+    const shown = info.shown;
     const r = el.getBoundingClientRect();
     const id = idOf(el);
     // Rendered size over layout size: the scale of this element's transforms and its ancestors'.
@@ -158,7 +213,7 @@ function inspect() {
     // Parent and DOM position are part of an element's signature: they decide its paint order.
     let sig = el.tagName + "|" + parentId + ":" + index + "|" + opacity.toFixed(4) + "|" + (shown ? 1 : 0) + "|" +
       (r.left - ox).toFixed(2) + "," + (r.top - oy).toFixed(2) + "," + r.width.toFixed(2) + "," + r.height.toFixed(2) +
-      "|" + attrsOf(el) + "|" + el.style.cssText;
+      "|" + ownKey;
     // Painted extent of this subtree: [x0, y0, x1, y1], stage-relative.
     const ext = [Infinity, Infinity, -Infinity, -Infinity];
     const add = (b, reach) => {
@@ -170,38 +225,33 @@ function inspect() {
       if (b.bottom - oy + reach > ext[3]) ext[3] = b.bottom - oy + reach;
     };
     if (shown) {
-      const bg = cs.backgroundColor;
-      const boxShadow = cs.boxShadow;
-      const outline = cs.outlineStyle !== "none" ? Math.max(0, parseFloat(cs.outlineWidth) + parseFloat(cs.outlineOffset)) : 0;
-      const boxPaints =
-        (bg && bg !== "transparent" && !/^rgba\(.*,\s*0\)$/.test(bg)) ||
-        cs.backgroundImage !== "none" ||
-        boxShadow !== "none" ||
-        outline > 0 ||
-        (parseFloat(cs.borderTopWidth) > 0 && cs.borderTopStyle !== "none") ||
-        /^(IMG|VIDEO|CANVAS|SVG|svg)$/.test(el.tagName);
-      if (boxPaints) add(r, scale * (Math.max(shadowReach(boxShadow, true), outline) + 1));
-      let textReach = -1;
+      if (info.boxPaints) add(r, scale * info.boxReach);
       for (const n of el.childNodes) {
         if (n.nodeType === 3 && n.data.trim()) {
-          if (textReach < 0) {
-            // Glyphs may overhang their line box (italics, accents): a sixth of the font size.
-            const stroke = parseFloat(cs.webkitTextStrokeWidth) || 0;
-            textReach = scale * (shadowReach(cs.textShadow, false) + stroke / 2 + parseFloat(cs.fontSize) / 6 + 1);
-          }
           range.selectNodeContents(n);
-          add(range.getBoundingClientRect(), textReach);
+          add(range.getBoundingClientRect(), scale * info.textReach);
           sig += "|t:" + n.data;
         }
       }
       if (el.tagName === "IMG") sig += "|src:" + el.currentSrc + ":" + el.complete;
     }
     parts.push(sig);
-    const entry = { sig, ext };
+    const entry = { sig, ext, clip: null, unclipped: null };
+    const clipPath = el.style.clipPath;
+    if (clipPath && ow > 0 && oh > 0) {
+      // A wipe (karaoke) moves one edge of an inset() clip a little each frame: remember the clip box
+      // and the signature without it, so that only the strip the edge swept counts as changed.
+      const box = insetBox(clipPath, ow, oh, r, ox, oy);
+      const decl = "clip-path: " + clipPath + ";";
+      if (box && sig.includes(decl)) {
+        entry.clip = box;
+        entry.unclipped = sig.replace(decl, "");
+      }
+    }
     elems.set(id, entry);
     let i = 0;
     for (const c of el.children) {
-      const sub = walk(c, opacity, scale, id, i++);
+      const sub = walk(c, opacity, scale, info.version, id, i++);
       if (sub) {
         if (sub[0] < ext[0]) ext[0] = sub[0];
         if (sub[1] < ext[1]) ext[1] = sub[1];
@@ -210,7 +260,7 @@ function inspect() {
       }
     }
     // A filter (blur, drop-shadow) spreads the whole subtree's paint.
-    const f = scale * filterReach(cs.filter);
+    const f = scale * info.filterReach;
     if (f > 0 && ext[2] > ext[0]) {
       ext[0] -= f;
       ext[1] -= f;
@@ -222,7 +272,7 @@ function inspect() {
   const all = [Infinity, Infinity, -Infinity, -Infinity];
   let i = 0;
   for (const c of root.children) {
-    const sub = walk(c, 1, 1, 0, i++);
+    const sub = walk(c, 1, 1, state.rootVersion, 0, i++);
     if (sub) {
       all[0] = Math.min(all[0], sub[0]);
       all[1] = Math.min(all[1], sub[1]);
@@ -265,6 +315,12 @@ function damageOf(prev, elems) {
   for (const [id, cur] of elems) {
     const old = prev.get(id);
     if (old && old.sig === cur.sig) continue;
+    if (old && old.clip && cur.clip && old.unclipped === cur.unclipped) {
+      // Only an inset() clip moved: clip-path clips all of the element's paint (shadows, children),
+      // so what changed lies between each old and new edge, within the element's extent.
+      for (const strip of sweptStrips(old.clip, cur.clip)) grow(intersect(strip, cur.ext));
+      continue;
+    }
     grow(cur.ext);
     if (old) grow(old.ext);
   }
@@ -272,6 +328,48 @@ function damageOf(prev, elems) {
     if (!elems.has(id)) grow(old.ext);
   }
   return padBox(d);
+}
+
+// An inset() clip-path as a stage-relative box, for an element of layout size ow x oh whose rendered
+// box is r (translate/uniform-scale transforms only); null for anything else (round corners, other
+// shapes, rotations, units other than px and %).
+function insetBox(value, ow, oh, r, ox, oy) {
+  const m = /^inset\(([^()]*)\)$/.exec(value);
+  if (!m) return null;
+  const parts = m[1].trim().split(/\s+/);
+  if (parts.length < 1 || parts.length > 4) return null;
+  const [t, rt = t, b = t, l = rt] = parts;
+  const len = (v, size) => {
+    const n = parseFloat(v);
+    if (!Number.isFinite(n)) return NaN;
+    if (v.endsWith("%")) return (n / 100) * size;
+    if (v.endsWith("px") || n === 0) return n;
+    return NaN;
+  };
+  const [it, ir, ib, il] = [len(t, oh), len(rt, ow), len(b, oh), len(l, ow)];
+  if (![it, ir, ib, il].every(Number.isFinite)) return null;
+  const sx = r.width / ow, sy = r.height / oh;
+  if (Math.abs(sx - sy) > 1e-3 * Math.max(sx, sy)) return null;
+  const x0 = r.left - ox + il * sx, x1 = r.right - ox - ir * sx;
+  const y0 = r.top - oy + it * sy, y1 = r.bottom - oy - ib * sy;
+  return [x0, y0, Math.max(x0, x1), Math.max(y0, y1)];
+}
+
+// The parts of the plane where the inside of box `a` differs from the inside of box `b`: one strip
+// per moved edge, spanning both boxes, grown by a pixel for the antialiased edge.
+function sweptStrips(a, b) {
+  const lo = [Math.min(a[0], b[0]), Math.min(a[1], b[1])];
+  const hi = [Math.max(a[2], b[2]), Math.max(a[3], b[3])];
+  const out = [];
+  if (a[0] !== b[0]) out.push([Math.min(a[0], b[0]) - 1, lo[1], Math.max(a[0], b[0]) + 1, hi[1]]);
+  if (a[2] !== b[2]) out.push([Math.min(a[2], b[2]) - 1, lo[1], Math.max(a[2], b[2]) + 1, hi[1]]);
+  if (a[1] !== b[1]) out.push([lo[0], Math.min(a[1], b[1]) - 1, hi[0], Math.max(a[1], b[1]) + 1]);
+  if (a[3] !== b[3]) out.push([lo[0], Math.min(a[3], b[3]) - 1, hi[0], Math.max(a[3], b[3]) + 1]);
+  return out;
+}
+
+function intersect(a, b) {
+  return [Math.max(a[0], b[0]), Math.max(a[1], b[1]), Math.min(a[2], b[2]), Math.min(a[3], b[3])];
 }
 
 window.ecgInit = async function ecgInit(cfg) {
@@ -339,6 +437,8 @@ window.ecgInit = async function ecgInit(cfg) {
     stage.updateBounds();
   }
   await document.fonts.ready;
+  state.styleSheets = document.styleSheets.length;
+  state.rootKey = null;
   state.renderer = renderer;
   await nextPaint();
   return { ok: true, userAgent: navigator.userAgent };
