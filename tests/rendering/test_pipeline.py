@@ -425,15 +425,29 @@ def test_chunk_seams_identical_with_parallel_pages():
     assert sum(o is None for o in sequential) == 0  # the title is visible throughout
 
 
-def test_damage_patches_match_full_captures():
-    """Capturing only what changed and patching the previous overlay gives, frame by frame, exactly the
-    overlay a whole capture of every changed frame gives (karaoke wipes, pops, seeded shake, a title)."""
-    scenario = animated_scenario()
+def karaoke_scenario() -> dict:
+    """Karaoke wipes only (with a glow): most changed frames only move a clip edge."""
+    data = load("scenario-v2.json")
+    data["tracks"][0]["defaultStyle"]["textShadow"] = "0 0 12px #ff00ff"
+    for cue in data["cues"][:2]:
+        for child in cue["root"]["children"]:
+            child["pluginChain"] = [{"name": "ecg-karaoke@1.0.0", "timeOffset": ["0%", "0%"]}]
+    return validate_scenario(data)
+
+
+@pytest.mark.parametrize("make", [animated_scenario, karaoke_scenario])
+def test_damage_patches_match_full_captures(make):
+    """Capturing only what changed and patching the previous overlay gives, frame by frame, the overlay
+    a whole capture of every changed frame gives (karaoke wipes, pops, seeded shake, glows, a title)."""
+    scenario = make()
     patched, _, stream = capture_all(scenario, pages=1, segment_seconds=1000)
     full, _, full_stream = capture_all(scenario, pages=1, segment_seconds=1000, damage=False)
     assert full_stream.patches == 0
     assert stream.patches > 0.8 * stream.captured, "most changed frames are captured as patches"
     assert stream.captured_pixels < 0.2 * full_stream.captured_pixels
+    if make is karaoke_scenario:
+        # A wipe recaptures the strip its edge swept, not the word.
+        assert stream.captured_pixels < 0.02 * full_stream.captured_pixels
     assert_same_overlays(patched, full, "patched vs whole")
 
 
