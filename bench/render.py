@@ -244,7 +244,7 @@ def naive_render(src: str, scenario: dict, dst: str, *, quality: int, preset: st
     plugins = resolve_plugins(plugin_names(scenario))
     fps = float(info.fps)
     job = CaptureJob(
-        "naive", scenario, plugins, info.width, info.height, fps, 7, prepare=lambda *a: None, live_on_screen=True
+        "naive", scenario, plugins, info.width, info.height, fps, 7, live_on_screen=True
     )
     [worker] = acquire_workers(1, config.chromium_path)
 
@@ -291,7 +291,7 @@ def capture_methods(width: int, height: int, scenario: dict, config: RendererCon
     """Time the candidate capture methods on the same caption state (per call, ms)."""
     scenario = validate_scenario(scenario)
     plugins = resolve_plugins(plugin_names(scenario))
-    job = CaptureJob("methods", scenario, plugins, width, height, 30.0, 7, prepare=lambda *a: None, live_on_screen=True)
+    job = CaptureJob("methods", scenario, plugins, width, height, 30.0, 7, live_on_screen=True)
     [worker] = acquire_workers(1, config.chromium_path)
 
     def run(page, cdp):
