@@ -70,7 +70,10 @@ FAST_FRAME_ARGS = [
     "--run-all-compositor-stages-before-draw",
 ]
 EXTRA_ARGS = ["--disable-dev-shm-usage", "--hide-scrollbars", "--mute-audio", "--disable-extensions"]
-ADVANCE_BATCH = 60  # frames per page call at most, so cancellation is checked often
+ADVANCE_BATCH = 120  # frames per page call at most (~0.1–0.3 s of page work: cancellation stays prompt)
+# CDP screenshot of a strip: lossless PNG with alpha; `optimizeForSpeed` picks Chromium's fast PNG
+# settings (docs/RENDERING.md compares the options).
+SCREENSHOT = {"format": "png", "optimizeForSpeed": True, "fromSurface": True, "captureBeyondViewport": False}
 SEGMENT_TIMEOUT = 600.0
 
 
@@ -111,7 +114,7 @@ class CaptureJob:
     seed: int
     cancel: threading.Event = field(default_factory=threading.Event)
     pad: int | None = None  # how far a filter the page cannot size (url(), unknown) may paint; None: auto
-    max_tiles: int = 60  # frames captured per screenshot (at most): one per ADVANCE_BATCH when all change
+    max_tiles: int = 120  # frames captured per screenshot (at most): one per ADVANCE_BATCH when all change
     # Wait for two rAFs before each screenshot. Not needed: Page.captureScreenshot produces a fresh
     # frame of the current DOM (tests/rendering/test_pipeline.py checks identical pixels).
     paint_before_capture: bool = False
@@ -424,13 +427,7 @@ class BrowserWorker:
                 t0 = time.monotonic()
                 shot = cdp.send(
                     "Page.captureScreenshot",
-                    {
-                        "format": "png",
-                        "clip": {"x": x0, "y": y0, "width": cw, "height": ch, "scale": 1},
-                        "optimizeForSpeed": True,
-                        "fromSurface": True,
-                        "captureBeyondViewport": False,
-                    },
+                    {**SCREENSHOT, "clip": {"x": x0, "y": y0, "width": cw, "height": ch, "scale": 1}},
                 )
                 strip = Strip(base64.b64decode(shot["data"]), x0, y0, cw, ch)
                 capture_seconds += time.monotonic() - t0
