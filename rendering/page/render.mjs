@@ -157,6 +157,8 @@ function styleInfo(el, ownKey, parentVersion, index, useCache) {
   const cs = getComputedStyle(el);
   info = { ownKey, parentVersion, index, siblings, version: ++styleVersion };
   info.none = cs.display === "none";
+  // An inline box may wrap over several lines: its clip reference box is not its bounding rect.
+  info.block = cs.display !== "inline" && cs.display !== "contents";
   info.opacity = parseFloat(cs.opacity || "1");
   info.shown = cs.visibility !== "hidden";
   const bg = cs.backgroundColor;
@@ -238,7 +240,7 @@ function inspect() {
     parts.push(sig);
     const entry = { sig, ext, clip: null, unclipped: null };
     const clipPath = el.style.clipPath;
-    if (clipPath && ow > 0 && oh > 0) {
+    if (clipPath && info.block && ow > 0 && oh > 0) {
       // A wipe (karaoke) moves one edge of an inset() clip a little each frame: remember the clip box
       // and the signature without it, so that only the strip the edge swept counts as changed.
       const box = insetBox(clipPath, ow, oh, r, ox, oy);
