@@ -31,7 +31,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rendering.pipeline import RendererConfig, RenderOptions, render_video, validate_scenario  # noqa: E402
-from rendering.pipeline.capture import CaptureJob, acquire_workers, release_workers, shutdown_pool  # noqa: E402
+from rendering.pipeline.capture import (  # noqa: E402
+    CaptureJob,
+    acquire_workers,
+    decode_png,
+    release_workers,
+    shutdown_pool,
+)
 from rendering.pipeline.compose import blend_rgb_full  # noqa: E402
 from rendering.pipeline.encode import AudioHandler, add_video_stream, probe_encoder  # noqa: E402
 from rendering.pipeline.plugins import resolve_plugins  # noqa: E402
@@ -206,9 +212,9 @@ def make_scenario(seconds: float, seed: int = 1, style: str = "karaoke") -> dict
     }
 
 
-def plain_reencode(src: str, dst: str, *, quality: int, preset: str) -> float:
-    """Decode → encode with the pipeline's encoder settings, audio copied; no overlay. Returns seconds."""
-    t0 = time.monotonic()
+def transcode(src: str, dst: str, *, quality: int, preset: str, overlay=None) -> int:
+    """Decode → (overlay(frame, k) → frame) → encode with the pipeline's encoder settings, audio copied.
+    Returns the number of video frames written."""
     info = probe_source(src)
     inp = av.open(src)
     vin = inp.streams.video[0]
@@ -225,6 +231,8 @@ def plain_reencode(src: str, dst: str, *, quality: int, preset: str) -> float:
             audio.handle(out, packet)
             continue
         for frame in packet.decode():
+            if overlay is not None:
+                frame = overlay(frame, k)
             frame.pts, frame.time_base = k, 1 / info.fps
             frame.pict_type = av.video.frame.PictureType.NONE
             k += 1
@@ -234,6 +242,13 @@ def plain_reencode(src: str, dst: str, *, quality: int, preset: str) -> float:
         out.mux(p)
     out.close()
     inp.close()
+    return k
+
+
+def plain_reencode(src: str, dst: str, *, quality: int, preset: str) -> float:
+    """The floor: decode → encode with no overlay. Returns seconds."""
+    t0 = time.monotonic()
+    transcode(src, dst, quality=quality, preset=preset)
     return time.monotonic() - t0
 
 
@@ -244,42 +259,16 @@ def naive_render(src: str, scenario: dict, dst: str, *, quality: int, preset: st
     scenario = validate_scenario(scenario)
     plugins = resolve_plugins(plugin_names(scenario))
     fps = float(info.fps)
-    job = CaptureJob(
-        "naive", scenario, plugins, info.width, info.height, fps, 7, live_on_screen=True
-    )
+    job = CaptureJob("naive", scenario, plugins, info.width, info.height, fps, 7, live_on_screen=True)
     [worker] = acquire_workers(1, config.chromium_path)
 
     def run(page, cdp):
-        inp = av.open(src)
-        vin = inp.streams.video[0]
-        vin.thread_type = "AUTO"
-        ain = inp.streams.audio[0]
-        out = av.open(dst, "w", format="mp4", options={"movflags": "+faststart"})
-        vout = add_video_stream(
-            out, "libx264", width=info.width, height=info.height, rate=info.fps, quality=quality, x264_preset=preset
-        )
-        audio = AudioHandler(out, ain, "mp4")
-        png = av.CodecContext.create("png", "r")
-        k = 0
-        for packet in inp.demux(vin, ain):
-            if packet.stream.index == ain.index:
-                audio.handle(out, packet)
-                continue
-            for frame in packet.decode():
-                page.evaluate("t => ecgSeek(t)", k / fps)
-                data = page.screenshot(type="png", omit_background=True)
-                rgba = png.decode(av.Packet(data))[0].to_ndarray(format="rgba")
-                rgb = blend_rgb_full(frame.to_ndarray(format="rgb24"), rgba)
-                nf = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-                nf.pts, nf.time_base = k, 1 / info.fps
-                k += 1
-                for p in vout.encode(nf):
-                    out.mux(p)
-        for p in vout.encode(None):
-            out.mux(p)
-        out.close()
-        inp.close()
-        return k
+        def overlay(frame: av.VideoFrame, k: int) -> av.VideoFrame:
+            page.evaluate("t => ecgSeek(t)", k / fps)
+            rgba = decode_png(page.screenshot(type="png", omit_background=True))
+            return av.VideoFrame.from_ndarray(blend_rgb_full(frame.to_ndarray(format="rgb24"), rgba), format="rgb24")
+
+        return transcode(src, dst, quality=quality, preset=preset, overlay=overlay)
 
     try:
         frames = worker.submit(lambda w: w.call(job, run)).result()
