@@ -254,12 +254,7 @@ function inspect() {
     let i = 0;
     for (const c of el.children) {
       const sub = walk(c, opacity, scale, info.version, id, i++);
-      if (sub) {
-        if (sub[0] < ext[0]) ext[0] = sub[0];
-        if (sub[1] < ext[1]) ext[1] = sub[1];
-        if (sub[2] > ext[2]) ext[2] = sub[2];
-        if (sub[3] > ext[3]) ext[3] = sub[3];
-      }
+      if (sub) unionInto(ext, sub);
     }
     // A filter (blur, drop-shadow) spreads the whole subtree's paint.
     const f = scale * info.filterReach;
@@ -275,17 +270,21 @@ function inspect() {
   let i = 0;
   for (const c of root.children) {
     const sub = walk(c, 1, 1, state.rootVersion, 0, i++);
-    if (sub) {
-      all[0] = Math.min(all[0], sub[0]);
-      all[1] = Math.min(all[1], sub[1]);
-      all[2] = Math.max(all[2], sub[2]);
-      all[3] = Math.max(all[3], sub[3]);
-    }
+    if (sub) unionInto(all, sub);
   }
   if (!visible) return { visible: false, sig: null, bbox: null, elems: null };
   const bbox = padBox(all);
   if (!bbox) return { visible: false, sig: null, bbox: null, elems: null };
   return { visible: true, sig: hash(parts.join("\n")), bbox, elems };
+}
+
+// Grows box `dst` ([x0, y0, x1, y1]) to hold box `e`; an empty or inverted `e` adds nothing.
+function unionInto(dst, e) {
+  if (!(e[2] > e[0] && e[3] > e[1])) return;
+  if (e[0] < dst[0]) dst[0] = e[0];
+  if (e[1] < dst[1]) dst[1] = e[1];
+  if (e[2] > dst[2]) dst[2] = e[2];
+  if (e[3] > dst[3]) dst[3] = e[3];
 }
 
 // [x0, y0, x1, y1] → [x, y, w, h] grown by a pixel of antialiasing, aligned to even pixels for 4:2:0
@@ -307,13 +306,7 @@ function padBox(b) {
 function damageOf(prev, elems) {
   if (!prev) return null;
   const d = [Infinity, Infinity, -Infinity, -Infinity];
-  const grow = (e) => {
-    if (!(e[2] > e[0] && e[3] > e[1])) return;
-    if (e[0] < d[0]) d[0] = e[0];
-    if (e[1] < d[1]) d[1] = e[1];
-    if (e[2] > d[2]) d[2] = e[2];
-    if (e[3] > d[3]) d[3] = e[3];
-  };
+  const grow = (e) => unionInto(d, e);
   for (const [id, cur] of elems) {
     const old = prev.get(id);
     if (old && old.sig === cur.sig) continue;
