@@ -122,7 +122,7 @@ def _from_origin(origin: str, name: str, version: str, work_dir: str) -> Resolve
     folder = cache_dir(work_dir) / full
     manifest_path = folder / "manifest.json"
     if manifest_path.is_file():
-        manifest = json.loads(manifest_path.read_text("utf-8"))
+        manifest = _load_manifest(manifest_path.read_text("utf-8"), name, version)
     else:
         try:
             raw = _fetch(base + "manifest.json")
@@ -132,13 +132,7 @@ def _from_origin(origin: str, name: str, version: str, work_dir: str) -> Resolve
             raise _fail(full, f"plugin origin answered HTTP {exc.code}") from exc
         except (OSError, ValueError, urllib.error.URLError) as exc:
             raise _fail(full, f"plugin origin unreachable ({exc})") from exc
-        try:
-            manifest = json.loads(raw)
-        except ValueError as exc:
-            raise _fail(full, "manifest.json is not valid JSON") from exc
-        why = validate_manifest(manifest, name, version)
-        if why:
-            raise _fail(full, why)
+        manifest = _load_manifest(raw, name, version)  # before caching: an invalid one is never cached
         entry = manifest.get("entry", "index.mjs")
         try:
             entry_bytes = _fetch(base + entry)
@@ -146,12 +140,22 @@ def _from_origin(origin: str, name: str, version: str, work_dir: str) -> Resolve
             raise _fail(full, f"entry {entry} could not be fetched ({exc})") from exc
         _atomic_write(folder / entry, entry_bytes)
         _atomic_write(manifest_path, raw)  # last: its presence marks a complete cache entry
-    why = validate_manifest(manifest, name, version)
-    if why:
-        raise _fail(full, why)
     return ResolvedPlugin(
         name, version, str(folder), manifest.get("entry", "index.mjs"), manifest, "origin", origin_base=base
     )
+
+
+def _load_manifest(raw: str | bytes, name: str, version: str) -> dict:
+    """Parse and validate a plugin's manifest.json; a bad one fails the render with its reason."""
+    full = f"{name}@{version}"
+    try:
+        manifest = json.loads(raw)
+    except ValueError as exc:
+        raise _fail(full, "manifest.json is not valid JSON") from exc
+    why = validate_manifest(manifest, name, version)
+    if why:
+        raise _fail(full, why)
+    return manifest
 
 
 def _builtin(name: str, version: str, builtin_dir: Path) -> ResolvedPlugin | None:
@@ -160,13 +164,7 @@ def _builtin(name: str, version: str, builtin_dir: Path) -> ResolvedPlugin | Non
     manifest_path = folder / "manifest.json"
     if not manifest_path.is_file():
         return None
-    try:
-        manifest = json.loads(manifest_path.read_text("utf-8"))
-    except ValueError as exc:
-        raise _fail(full, "manifest.json is not valid JSON") from exc
-    why = validate_manifest(manifest, name, version)
-    if why:
-        raise _fail(full, why)
+    manifest = _load_manifest(manifest_path.read_text("utf-8"), name, version)
     entry = manifest.get("entry", "index.mjs")
     if not (folder / entry).is_file():
         raise _fail(full, f"entry {entry} is missing")
