@@ -54,13 +54,16 @@ _scope: contextvars.ContextVar[dict | None] = contextvars.ContextVar("ecg_scope"
 BodyReader = Callable[[dict, Callable[[], Awaitable[dict]]], Awaitable[IO[bytes]]]
 _body_readers: list[tuple[re.Pattern, frozenset[str], BodyReader]] = []
 CLEANUP_KEY = "ecg.body_cleanup"  # scope key: a callable run after the response (drops unclaimed files)
+_BODY_READ = "ecg.body_read"  # scope key: the body reader has returned (Django's listener runs from now on)
+BODY_UNREAD_KEY = "ecg.body_unread"  # scope key: true when a body reader stopped before the end of the body
 
 
 def register_body_reader(path: str, methods: set[str], reader: BodyReader) -> None:
     """Read bodies of ``methods`` requests whose path matches the regex ``path`` with ``reader(scope, receive)``.
 
     The reader returns the body file Django's request gets (may be empty), may put its outcome in the scope
-    for the view, and raises ``django.core.exceptions.RequestAborted`` on a client disconnect.
+    for the view, sets ``scope[BODY_UNREAD_KEY]`` when it stops before the end of the body (the server then
+    closes the connection after the answer), and raises ``RequestAborted`` on a client disconnect.
     """
     _body_readers.append((re.compile(path), frozenset(methods), reader))
 
@@ -116,9 +119,16 @@ class ASGIHandler(DjangoASGIHandler):
             await self._handle_on_reused_thread(scope, receive, send)
 
     async def handle(self, scope, receive, send) -> None:
+        async def receive_after_body():
+            # A body reader that refused part-way leaves the rest unread: Django's disconnect listener must
+            # not be handed body messages (it asserts), nor make the server read the rest from the client.
+            if scope.get(BODY_UNREAD_KEY) and scope.get(_BODY_READ):
+                await asyncio.Event().wait()  # until cancelled once the response is sent
+            return await receive()
+
         token = _scope.set(scope)
         try:
-            await super().handle(scope, receive, send)
+            await super().handle(scope, receive_after_body, send)
         finally:
             _scope.reset(token)
             cleanup: Any = scope.pop(CLEANUP_KEY, None)
@@ -131,7 +141,10 @@ class ASGIHandler(DjangoASGIHandler):
             path, method = scope.get("path", ""), scope.get("method", "")
             for pattern, methods, reader in _body_readers:
                 if method in methods and pattern.match(path):
-                    return await reader(scope, receive)
+                    try:
+                        return await reader(scope, receive)
+                    finally:
+                        scope[_BODY_READ] = True
         return await super().read_body(receive)
 
     async def _handle_on_reused_thread(self, scope, receive, send) -> None:

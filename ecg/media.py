@@ -127,6 +127,8 @@ def open_media(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> av.containe
     if container.format.name not in ALLOWED_DEMUXERS:  # defence in depth: never reached with a forced format
         container.close()
         raise MediaRefused(MEDIA_UNSUPPORTED_FORMAT, f"The {container.format.name} format is not accepted.")
+    for stream in container.streams.video:  # the stream-info probe had the cap; the decoders opened later too
+        stream.codec_context.options = {**stream.codec_context.options, "max_pixels": str(max_pixels)}
     return container
 
 

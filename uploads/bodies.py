@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.exceptions import RequestAborted
 
 from ecg.exceptions import ApplicationError
-from ecg.handler import CLEANUP_KEY
+from ecg.handler import BODY_UNREAD_KEY, CLEANUP_KEY
 from uploads import services, storage
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ async def read_upload_body(scope: dict, receive) -> io.BytesIO:
     """Check, then stream; leave ``{"error": ApplicationError}`` or ``{"video", "upload"}`` in the scope."""
     outcome: dict = {}
     scope[SCOPE_KEY] = outcome
+    scope[BODY_UNREAD_KEY] = True  # until the last body message is read
     token = scope["path"].rsplit("/", 1)[-1]
     raw_length = _header(scope, b"content-length")
     try:
@@ -68,6 +69,7 @@ async def read_upload_body(scope: dict, receive) -> io.BytesIO:
                 chunk, pending = bytes(pending), bytearray()
                 await asyncio.to_thread(upload.write, chunk)
             if not more:
+                scope[BODY_UNREAD_KEY] = False
                 break
         await asyncio.to_thread(upload.close)
     except OverflowError:
