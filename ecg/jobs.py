@@ -18,7 +18,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from ecg import events
+from ops import events
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ def claim(model: type[Job], job_id: Any) -> bool:
     """Take a queued job, or reclaim one whose worker stopped heartbeating (crash, kill, lost node).
 
     A reclaim is refused once the job has been claimed ``JOB_MAX_ATTEMPTS`` times, so a job that kills its
-    workers cannot take the whole pool down one by one; ``ecg.reaper`` then fails it with WORKER_LOST.
+    workers cannot take the whole pool down one by one; ``ops.reaper`` then fails it with WORKER_LOST.
     """
     from datetime import timedelta
 
@@ -318,7 +318,7 @@ def execute(model: type[Job], job_id: Any, work: Any, *, max_retries: int) -> No
     from django.db import InterfaceError, OperationalError
 
     if not claim(model, job_id):
-        from ecg.reaper import handle_unclaimed
+        from ops.reaper import handle_unclaimed
 
         handle_unclaimed(model, job_id)  # drop it, wait for a silent worker's job to go stale, or give up
         return

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "uploads",
     "transcription",
     "rendering",
+    "ops",  # above the apps: SSE, reaper, dashboard, health, retention (docs/ARCHITECTURE.md)
 ]
 
 MIDDLEWARE = [
@@ -158,7 +159,7 @@ _DRAMATIQ_MIDDLEWARE = [
     "dramatiq.middleware.Retries",
     "dramatiq.middleware.CurrentMessage",
     "django_dramatiq.middleware.DbConnectionsMiddleware",
-    "ecg.reaper.ReaperScheduler",  # a worker serving the "default" queue starts the periodic reaper
+    "ops.reaper.ReaperScheduler",  # a worker serving the "default" queue starts the periodic reaper
 ]
 if REDIS_URL:
     DRAMATIQ_BROKER = {

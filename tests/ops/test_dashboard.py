@@ -1,4 +1,4 @@
-"""Admin operations dashboard (ecg.dashboard, ecg.admin_views) and the job admins' read-only pages and operations."""
+"""Admin operations dashboard (ops.dashboard, ops.admin_views) and the job admins' read-only pages and operations."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import QuotaOverride
-from ecg import dashboard
 from ecg.jobs import JobStatus
+from ops import dashboard
 from rendering import quotas
 from rendering.models import RenderJob
 from transcription.models import TranscriptionJob

@@ -10,7 +10,7 @@ at the last moment keeps its job):
 * otherwise → ``failed`` with ``WORKER_LOST`` (a job that keeps killing workers must not take the pool down).
 
 Three things apply it: ``manage.py reap_stale_jobs`` (operators, cron), the periodic actor
-``ecg.actors.reap_stale_jobs_periodically`` on the ``default`` queue (Dramatiq has no scheduler: the actor
+``ops.actors.reap_stale_jobs_periodically`` on the ``default`` queue (Dramatiq has no scheduler: the actor
 re-sends itself with a delay; a short cache lock lets only one such chain survive however many get
 started), and ``handle_unclaimed`` below, which a redelivered message runs when ``claim()`` refuses it.
 """
@@ -150,7 +150,7 @@ def handle_unclaimed(model: Any, job_id: Any) -> None:
 # --- the periodic actor's schedule --------------------------------------------------------------------------
 
 def periodic_actor() -> dramatiq.Actor:
-    from ecg.actors import reap_stale_jobs_periodically
+    from ops.actors import reap_stale_jobs_periodically
 
     return reap_stale_jobs_periodically
 

@@ -1,7 +1,7 @@
 """The admin's operations dashboard page (staff only) and its server-side SVG chart.
 
 The chart is plain inline SVG built with ``format_html``: no JavaScript, no CDN, and it renders the same in
-every browser and in a screenshot. Queries live in ``ecg.dashboard``; this module only lays them out.
+every browser and in a screenshot. Queries live in ``ops.dashboard``; this module only lays them out.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from ecg import dashboard as selectors
+from ops import dashboard as selectors
 
 COLORS = {"transcription": "#1c7ed6", "render": "#2b8a3e", "failed": "#c92a2a"}
 WIDTH, HEIGHT = 960, 300
