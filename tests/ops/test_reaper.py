@@ -17,6 +17,7 @@ from support import broker_messages, flush_broker, wait_for
 import ops.actors  # noqa: F401  (declares the periodic actor on the broker)
 import rendering.actors  # noqa: F401
 import transcription.actors  # noqa: F401
+from ecg import jobs
 from ecg.jobs import JobStatus
 from ops import reaper
 from rendering.models import RenderJob
@@ -116,16 +117,16 @@ def test_out_of_attempts_fails_worker_lost(user, auth_api):
 def test_a_heartbeat_at_the_last_moment_keeps_the_job(user):
     """The reaper's UPDATE re-checks staleness: a worker that beats between the SELECT and it keeps its job."""
     job = transcription(user, silent_for=400)
-    stale_before = reaper.stale_cutoff()
+    stale_before = jobs.stale_cutoff()
     TranscriptionJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())  # the worker is alive after all
 
-    assert reaper.recover(TranscriptionJob, job, lambda _job: None, stale_before=stale_before) is None
+    assert jobs.recover(TranscriptionJob, job, lambda _job: None, stale_before=stale_before) is None
 
     job.refresh_from_db()
     assert job.status == JobStatus.PROCESSING and job.worker == "lost-host:123:456"
     exhausted = transcription(user, silent_for=400, attempts=3)
     TranscriptionJob.objects.filter(pk=exhausted.pk).update(heartbeat_at=timezone.now())
-    assert reaper.recover(TranscriptionJob, exhausted, lambda _job: None, stale_before=stale_before) is None
+    assert jobs.recover(TranscriptionJob, exhausted, lambda _job: None, stale_before=stale_before) is None
     exhausted.refresh_from_db()
     assert exhausted.status == JobStatus.PROCESSING
 

@@ -1,17 +1,13 @@
-"""manage.py replay_job <job id> [--new] [--sync]: re-run a transcription or render job."""
+"""manage.py replay_job <job id> [--new] [--sync]: re-run a job of any registered kind."""
 
 from __future__ import annotations
 
 import uuid
 
-from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 
-# (model label, replay service path, runner path) — rendering registers itself when installed.
-JOB_KINDS = [
-    ("transcription.TranscriptionJob", "transcription.services.transcription_replay", "transcription.runner.run"),
-    ("rendering.RenderJob", "rendering.services.render_replay", "rendering.runner.run"),
-]
+from ecg.exceptions import ApplicationError
+from ecg.jobs import find_job
 
 
 class Command(BaseCommand):
@@ -23,31 +19,21 @@ class Command(BaseCommand):
         parser.add_argument("--sync", action="store_true", help="run now in this process instead of enqueueing")
 
     def handle(self, *args, job_id: str, new: bool, sync: bool, **options):
-        from django.utils.module_loading import import_string
-
-        from ecg.exceptions import ApplicationError
-
         try:
             uuid.UUID(job_id)
         except ValueError as exc:
             raise CommandError(f"not a job id: {job_id}") from exc
-        for label, replay_path, runner_path in JOB_KINDS:
-            try:
-                model = apps.get_model(label)
-            except LookupError:
-                continue
-            job = model.objects.filter(pk=job_id).first()
-            if job is None:
-                continue
-            try:
-                job = import_string(replay_path)(job=job, new=new)
-            except ApplicationError as exc:
-                raise CommandError(f"{job_id}: {exc.message}") from exc
-            if sync:
-                import_string(runner_path)(str(job.pk))
-                job.refresh_from_db()
-                self.stdout.write(f"{label} {job.pk}: {job.status} {job.error_code}".rstrip())
-            else:
-                self.stdout.write(f"{label} {job.pk} queued")
-            return
-        raise CommandError(f"no job with id {job_id}")
+        found = find_job(job_id)
+        if found is None:
+            raise CommandError(f"no job with id {job_id}")
+        kind, job = found
+        try:
+            job = kind.replay(job=job, new=new)
+        except ApplicationError as exc:
+            raise CommandError(f"{job_id}: {exc.message}") from exc
+        if sync:
+            kind.run(str(job.pk))
+            job.refresh_from_db()
+            self.stdout.write(f"{kind.label} {job.pk}: {job.status} {job.error_code}".rstrip())
+        else:
+            self.stdout.write(f"{kind.label} {job.pk} queued")
