@@ -185,13 +185,6 @@ def report_progress(model: type[Job], job_id: Any, progress: int, *, stage: str 
     return updated
 
 
-def ensure_running(model: type[Job], job_id: Any) -> None:
-    """Cooperative cancel checkpoint: raise ``JobCancelled`` unless the job is still processing."""
-    status = model.objects.filter(pk=job_id).values_list("status", flat=True).first()
-    if status != JobStatus.PROCESSING:
-        raise JobCancelled(str(job_id))
-
-
 class JobFailure(Exception):
     """A job-level failure with a user-safe code and message (bad input: never retried)."""
 
@@ -220,16 +213,16 @@ def claim(model: type[Job], job_id: Any) -> bool:
     workers cannot take the whole pool down one by one; ``ops.reaper`` then fails it with WORKER_LOST.
     """
     name = worker_name()
-    if model.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-            status=JobStatus.PROCESSING, started_at=timezone.now(), heartbeat_at=timezone.now(), worker=name,
-            attempts=F("attempts") + 1) == 1:
+    if transition(model, job_id, to=JobStatus.PROCESSING, from_states=[JobStatus.QUEUED], worker=name,
+                  attempts=F("attempts") + 1):
         logger.info("job %s claimed by %s", job_id, name)
-        notify.publish(job_id)
         return True
+    # A reclaim keeps the first started_at (the job's wall time includes the lost attempt) and is an event too:
+    # listeners see the new worker's progress from here on.
     stale_before = timezone.now() - timedelta(seconds=settings.JOB_HEARTBEAT_STALE_SECONDS)
-    if model.objects.filter(pk=job_id, status=JobStatus.PROCESSING, heartbeat_at__lt=stale_before,
-                            attempts__lt=settings.JOB_MAX_ATTEMPTS).update(
-            heartbeat_at=timezone.now(), worker=name, attempts=F("attempts") + 1) == 1:
+    if transition(model, job_id, to=JobStatus.PROCESSING, from_states=[JobStatus.PROCESSING],
+                  where=Q(heartbeat_at__lt=stale_before, attempts__lt=settings.JOB_MAX_ATTEMPTS),
+                  started_at=F("started_at"), worker=name, attempts=F("attempts") + 1):
         logger.warning("job %s reclaimed from a silent worker by %s", job_id, name)
         return True
     return False
@@ -252,7 +245,9 @@ class JobReporter:
         now = self._clock()
         percent = max(0, min(99, int(percent)))  # 100 is written only by the final transition
         changed = stage is not None and stage != self._stage
-        if not changed and not fields and (percent <= self._progress or now - self._last_write < self._min_interval):
+        # A new stage is written at once; anything else (more percent, extra fields such as frame counts) at
+        # most once per ``JOB_PROGRESS_MIN_INTERVAL``: each write is an UPDATE and a PUBLISH.
+        if not changed and (now - self._last_write < self._min_interval or (percent <= self._progress and not fields)):
             return
         if not report_progress(self.model, self.job_id, percent, stage=stage, **fields):
             raise JobCancelled(str(self.job_id))

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
+from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiJsonRenderer2, OpenApiYamlRenderer
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
@@ -12,9 +12,10 @@ urlpatterns = [
     path("", include("uploads.urls")),
     path("", include("transcription.urls")),
     path("", include("rendering.urls")),
-    # JSON first: the schema's default representation (YAML on request via the Accept header).
-    path("api/schema", SpectacularAPIView.as_view(renderer_classes=[OpenApiJsonRenderer, OpenApiYamlRenderer]),
-         name="schema"),
+    # JSON first: the schema's default representation, also for ``Accept: application/json`` (what OpenAPI
+    # tools send); YAML on request via the Accept header.
+    path("api/schema", SpectacularAPIView.as_view(
+        renderer_classes=[OpenApiJsonRenderer, OpenApiJsonRenderer2, OpenApiYamlRenderer]), name="schema"),
     # GET only: DRF's OPTIONS metadata cannot be rendered as the HTML page (it would be a 500).
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema", http_method_names=["get", "head"]),
          name="docs"),
