@@ -25,7 +25,7 @@ spends more CPU on moving each request between the event loop and threads than o
    ``request.scope``. The foundation only offers the hook; it imports no app.
 
 Long-lived responses keep Django's own per-request context, whose thread the stream hands back once it is
-streaming (``ecg.events``): a reused thread must never be parked under an open stream.
+streaming (``ops.events``): a reused thread must never be parked under an open stream.
 """
 
 from __future__ import annotations

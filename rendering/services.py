@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from ecg.estimates import measured_rtf
 from ecg.exceptions import ApplicationError
 from ecg.jobs import ACTIVE, REPLAY_RESET, TERMINAL, JobStatus, transition
-from ecg.media import MEDIA_TOO_LARGE, MEDIA_TOO_LONG, MediaRefused, check_limits
+from mediasafe import MEDIA_TOO_LARGE, MEDIA_TOO_LONG, MediaRefused, check_limits
 from rendering import quotas, sources
 from rendering.models import RenderJob
 

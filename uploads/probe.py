@@ -1,6 +1,6 @@
 """Media probing with PyAV: what the file really is, never what the client claimed.
 
-Only container headers are read (``ecg.media.open_media``: sniffed format, ``file`` protocol only, capped
+Only container headers are read (``mediasafe.open_media``: sniffed format, ``file`` protocol only, capped
 decoder size): probing runs inside web requests, so it never decodes a frame. Whether the streams really
 decode is found out by the workers, which decode anyway and fail the job with a clear code.
 """
@@ -8,12 +8,12 @@ decode is found out by the workers, which decode anyway and fail the job with a 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import av
 
-from ecg.media import MEDIA_INVALID, MediaRefused, check_limits, open_media
+from mediasafe import MEDIA_INVALID, MediaRefused, check_limits, open_media
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +39,6 @@ class MediaInfo:
     has_audio: bool
     has_video: bool
     container: str
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def probe(path: str | Path) -> MediaInfo:

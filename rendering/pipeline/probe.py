@@ -8,7 +8,7 @@ from pathlib import Path
 
 import av
 
-from ecg.media import MediaRefused, check_limits, open_media
+from mediasafe import MediaRefused, check_limits, open_media
 
 from .compose import ColorSpec, color_spec_for
 from .errors import RENDER_SOURCE_INVALID, RenderError

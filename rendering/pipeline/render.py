@@ -18,7 +18,7 @@ from pathlib import Path
 import av
 from av.video.frame import PictureType
 
-from ecg.media import MediaRefused, open_media
+from mediasafe import MediaRefused, open_media
 
 from .capture import (
     CaptureJob,

@@ -16,13 +16,13 @@ import numpy as np
 import pytest
 from support import make_clip
 
-from ecg import media
+import mediasafe as media
+from ops.retention import purge
 from rendering.pipeline import RenderError
 from rendering.pipeline.probe import probe_source
 from transcription.pipeline.audio import load_audio
 from transcription.pipeline.errors import PipelineError
 from uploads import storage
-from uploads.management.retention import purge
 from uploads.models import Video
 from uploads.probe import MediaInvalid, probe
 

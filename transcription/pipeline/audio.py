@@ -13,7 +13,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from ecg.media import MediaRefused, open_media
+from mediasafe import MediaRefused, open_media
 
 from .errors import MEDIA_INVALID, MEDIA_TOO_LONG, NO_AUDIO_STREAM, PipelineError
 from .progress import Progress

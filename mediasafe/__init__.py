@@ -13,7 +13,8 @@ playlist may name ``file:`` paths. So:
    cannot allocate a 16000x16000 picture; ``check_limits`` refuses dimensions and durations read from the
    container headers before any frame is decoded.
 
-This module imports no Django: the transcription and rendering pipelines use it as they are.
+This package imports no Django and sits below every layer (pyproject.toml's import contracts): the upload
+probe and the transcription and rendering pipelines all open media through it.
 """
 
 from __future__ import annotations
