@@ -52,10 +52,10 @@ async def read_upload_body(scope: dict, receive) -> io.BytesIO:
     try:
         video = await sync_to_async(services.upload_check)(
             token=token, content_type=_header(scope, b"content-type"), content_length=length)
-    except ApplicationError as exc:
+        upload = await asyncio.to_thread(storage.UploadFile, video.key, max_bytes=settings.MAX_UPLOAD_BYTES)
+    except Exception as exc:  # noqa: BLE001 - the view re-raises it: an envelope either way (500 for the unexpected)
         outcome["error"] = exc  # nothing read: the server drops the unread body with the connection
         return io.BytesIO()
-    upload = await asyncio.to_thread(storage.UploadFile, video.key, max_bytes=settings.MAX_UPLOAD_BYTES)
     scope[CLEANUP_KEY] = upload.abort  # no-op once committed (the partial name no longer exists)
     pending = bytearray()
     try:
@@ -76,9 +76,14 @@ async def read_upload_body(scope: dict, receive) -> io.BytesIO:
         await asyncio.to_thread(upload.abort)
         outcome["error"] = services.too_large()
         return io.BytesIO()
-    except BaseException:
-        await asyncio.to_thread(upload.abort)
+    except (RequestAborted, asyncio.CancelledError):
+        upload.abort()  # not awaited: a cancelled task must not wait again
         logger.info("upload of %s aborted by the client after %d bytes", video.key, upload.written)
         raise
+    except Exception as exc:  # noqa: BLE001 - e.g. the disk is full: answered by the view as a 500 envelope
+        await asyncio.to_thread(upload.abort)
+        logger.exception("upload of %s failed after %d bytes", video.key, upload.written)
+        outcome["error"] = exc
+        return io.BytesIO()
     outcome.update(video=video, upload=upload)
     return io.BytesIO()
