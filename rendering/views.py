@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from ecg.schema import RenderErrorSerializer
 from rendering import selectors, services
+from rendering.pipeline.options import BOUNDS, DEFAULT_FORMAT, DEFAULT_QUALITY, FORMATS
 
 
 class RenderCreateSerializer(serializers.Serializer):
@@ -23,11 +24,17 @@ class RenderCreateSerializer(serializers.Serializer):
 
 # --- response shapes (schema only; API.md 4, camelCase) ---------------------------------------------
 class RenderOptionsSerializer(serializers.Serializer):
-    width = serializers.IntegerField(required=False, min_value=16, max_value=3840, help_text="Even; default: source")
-    height = serializers.IntegerField(required=False, min_value=16, max_value=2160, help_text="Even; default: source")
-    fps = serializers.FloatField(required=False, min_value=1, max_value=60, help_text="Default: source fps")
-    quality = serializers.IntegerField(required=False, min_value=1, max_value=100, default=90)
-    format = serializers.ChoiceField(choices=["mp4", "mov", "webm"], required=False, default="mp4")
+    """The documented options; bounds and defaults come from ``rendering.pipeline.options`` (written once)."""
+
+    width = serializers.IntegerField(required=False, min_value=BOUNDS["width"][0], max_value=BOUNDS["width"][1],
+                                     help_text="Even; default: source")
+    height = serializers.IntegerField(required=False, min_value=BOUNDS["height"][0], max_value=BOUNDS["height"][1],
+                                      help_text="Even; default: source")
+    fps = serializers.FloatField(required=False, min_value=BOUNDS["fps"][0], max_value=BOUNDS["fps"][1],
+                                 help_text="Default: source fps")
+    quality = serializers.IntegerField(required=False, min_value=BOUNDS["quality"][0],
+                                       max_value=BOUNDS["quality"][1], default=DEFAULT_QUALITY)
+    format = serializers.ChoiceField(choices=list(FORMATS), required=False, default=DEFAULT_FORMAT)
 
 
 @extend_schema_serializer(component_name="RenderCreate")
