@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
-
 from django.utils.translation import gettext_lazy as _
 
 from ecg.estimates import job_eta_seconds
@@ -40,14 +38,10 @@ def job_get(*, user, job_id) -> RenderJob:
     return job
 
 
-def download_name(job: RenderJob, filename: str) -> str:
-    return f"{PurePosixPath(filename).stem or 'video'}.{job.options.get('format', 'mp4')}"
-
-
-def download_url(job: RenderJob, filename: str) -> str | None:
+def download_url(job: RenderJob) -> str | None:
     if job.status != JobStatus.COMPLETED or not job.output_key:
         return None
-    return storage.download_url(job.output_key, download_name(job, filename))
+    return storage.download_url(job.output_key, job.output_name)
 
 
 def _iso(value):
@@ -63,7 +57,7 @@ def status_payload(job: RenderJob) -> dict:
     return {
         "jobId": str(job.pk), "status": job.status, "progress": int(job.progress), "estimatedTimeRemaining": eta,
         "startedAt": _iso(job.started_at), "completedAt": _iso(job.finished_at),
-        "downloadUrl": download_url(job, job.video.original_filename),
+        "downloadUrl": download_url(job),
         "error": error, "errorCode": job.error_code or None,
         "fileSize": job.output_size, "duration": job.output_duration,
     }
@@ -74,7 +68,7 @@ def history(*, user, limit: int) -> list[dict]:
             .order_by("-created_at")[:limit])
     return [{"jobId": str(job.pk), "videoName": job.video.original_filename, "status": job.status,
              "createdAt": _iso(job.created_at), "completedAt": _iso(job.finished_at),
-             "downloadUrl": download_url(job, job.video.original_filename), "fileSize": job.output_size,
+             "downloadUrl": download_url(job), "fileSize": job.output_size,
              "duration": job.output_duration} for job in jobs]
 
 

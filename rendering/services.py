@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from ecg.estimates import measured_rtf
+from ecg.estimates import estimate_seconds
 from ecg.exceptions import ApplicationError
 from ecg.jobs import ACTIVE, REPLAY_RESET, TERMINAL, JobStatus, transition
 from rendering import quotas, sources
@@ -19,6 +19,7 @@ from rendering.pipeline.options import DEFAULT_FORMAT, DEFAULT_QUALITY, check_op
 
 logger = logging.getLogger(__name__)
 DEFAULT_RTF = 1.0  # bench/render.py on 2 CPU cores, 720p; refined by measured jobs
+STARTUP_SECONDS = 2.0  # browser page and encoder set-up
 
 
 class RenderInvalid(ApplicationError):
@@ -53,11 +54,6 @@ def validate_scenario(raw: Any) -> tuple[dict | None, list[dict]]:
         return check(raw), []
     except ScenarioInvalid as exc:
         return None, [{**p, "path": f"scenario.{p['path']}" if p.get("path") else "scenario"} for p in exc.problems]
-
-
-def estimate_seconds(duration: float | None) -> float:
-    return round(2.0 + (duration or 0.0) * measured_rtf(RenderJob, duration_field="media_duration",
-                                                          default=DEFAULT_RTF), 1)
 
 
 def time_limit_ms(duration: float | None) -> int:
@@ -112,7 +108,8 @@ def render_create(*, user, scenario: Any, options: Any, file_key: str | None = N
             owner=user, video=video, transcription_job_id=source.transcription_job_id, scenario=migrated,
             scenario_original=scenario, scenario_version=str(scenario.get("version", "")), options=resolved,
             seed=random.SystemRandom().randrange(1, 2**31), media_duration=video.duration,
-            estimated_seconds=estimate_seconds(video.duration))
+            estimated_seconds=estimate_seconds(RenderJob, video.duration, default_rtf=DEFAULT_RTF,
+                                              startup_seconds=STARTUP_SECONDS))
         enqueue(job)
     logger.info("render job %s created for video %s via %s", job.pk, video.pk, source.via)
     return job
