@@ -8,7 +8,7 @@ from rendering import services
 from rendering.pipeline.errors import RenderError
 from rendering.pipeline.options import BOUNDS, DEFAULT_FORMAT, DEFAULT_QUALITY, RenderOptions, check_options
 from rendering.pipeline.render import _check_options
-from rendering.views import RenderOptionsSerializer
+from rendering.serializers import RenderOptionsSerializer
 
 
 def test_the_documented_bounds():
