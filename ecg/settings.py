@@ -116,6 +116,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     # A file (not :memory:) so that worker processes started by integration tests see the test database.
     # Per process, so that concurrent test runs on one machine never share (or delete) each other's file.
+    (BASE_DIR / "var").mkdir(exist_ok=True)  # a fresh clone has no var/ yet
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-db-{os.getpid()}.sqlite3")}
 elif (DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not DATABASES["default"]["CONN_MAX_AGE"]
       and env.bool("ECG_DB_POOL", default=False)):
