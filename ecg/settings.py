@@ -164,6 +164,11 @@ _DRAMATIQ_MIDDLEWARE = [
 ]
 
 
+# Redis broker key prefix, and the prefix of the progress pub/sub channels whatever the broker (ecg/notify.py):
+# deployments sharing a Redis keep apart by it.
+BROKER_NAMESPACE = env.str("ECG_BROKER_NAMESPACE", default="ecg-dramatiq")
+
+
 def dramatiq_broker(url: str) -> dict:
     """django_dramatiq's broker settings for ``url``, chosen by its scheme (tests build the other broker with it).
 
@@ -178,7 +183,7 @@ def dramatiq_broker(url: str) -> dict:
                 "OPTIONS": {"url": url, "confirm_delivery": True}, "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE}
     if url:
         return {"BROKER": "dramatiq.brokers.redis.RedisBroker",
-                "OPTIONS": {"url": url, "namespace": env.str("ECG_BROKER_NAMESPACE", default="ecg-dramatiq"),
+                "OPTIONS": {"url": url, "namespace": BROKER_NAMESPACE,
                             # A worker silent this long is dead: its unacked messages go back to the queue. Seconds.
                             "heartbeat_timeout": int(env.float("ECG_BROKER_HEARTBEAT_TIMEOUT", default=60) * 1000),
                             # Out of a million broker commands, how many also run that dead-worker sweep.
@@ -188,7 +193,7 @@ def dramatiq_broker(url: str) -> dict:
 
 
 # ECG_BROKER_URL defaults to REDIS_URL, so a Redis-only deployment sets one URL. With RabbitMQ, REDIS_URL stays
-# for the cache and the progress pub/sub (ecg/events.py; without it progress streams re-read the job row).
+# for the cache and the progress pub/sub (ops/events.py; without it progress streams re-read the job row).
 BROKER_URL = env.str("ECG_BROKER_URL", default="") or REDIS_URL
 DRAMATIQ_BROKER = dramatiq_broker(BROKER_URL)
 DRAMATIQ_AUTODISCOVER_MODULES = ["actors"]

@@ -149,10 +149,10 @@ def test_sigterm_mid_transcription_requeues_and_another_worker_finishes(auth_api
             second.stop()
 
 
-@pytest.fixture
-def render_clip(tmp_path) -> bytes:
-    """Long enough (about 6 s of rendering here) for a signal to land mid-render."""
-    path = tmp_path / "clip.mp4"
+@pytest.fixture(scope="module")
+def render_clip(tmp_path_factory) -> bytes:
+    """Long enough (about 6 s of rendering here) for a signal to land mid-render; encoded once per module."""
+    path = tmp_path_factory.mktemp("render-clip") / "clip.mp4"
     make_clip(path, seconds=60.0, width=320, height=180, fps=25)
     return path.read_bytes()
 

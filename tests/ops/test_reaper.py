@@ -223,7 +223,7 @@ def test_default_queue_workers_start_exactly_one_schedule(user, settings, caplog
             worker.start()
         # The reaper logs its summary after the requeue, and the job's message is sent after the row changes:
         # wait for those, not for the row alone.
-        wait_for(lambda: any(r.name == "ecg.reaper" and r.getMessage().startswith("reaper: 1 requeued")
+        wait_for(lambda: any(r.name == "ops.reaper" and r.getMessage().startswith("reaper: 1 requeued")
                              for r in caplog.records), timeout=60, message="the periodic reaper's first run")
         wait_for(lambda: job_ids("transcription"), timeout=60, message="the requeued job's message")
     finally:
