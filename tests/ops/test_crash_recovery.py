@@ -19,7 +19,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from support import WorkerProcess, make_clip, queued_message_count, wait_for
+from support import WorkerProcess, queued_message_count, wait_for
+from testmedia import make_clip
 
 from rendering.models import RenderJob
 from transcription.models import TranscriptionJob

@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 
 import av
 import pytest
-from support import WorkerProcess, make_clip, wait_for
+from support import WorkerProcess, wait_for
+from testmedia import make_clip
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("real_broker")]
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "scenarios"
