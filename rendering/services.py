@@ -15,6 +15,7 @@ from ecg.exceptions import ApplicationError
 from ecg.jobs import ACTIVE, REPLAY_RESET, TERMINAL, JobStatus, transition
 from rendering import quotas, sources
 from rendering.models import RenderJob
+from rendering.signals import render_created
 
 logger = logging.getLogger(__name__)
 DEFAULT_RTF = 1.0  # bench/render.py on 2 CPU cores, 720p; refined by measured jobs
@@ -71,6 +72,13 @@ def validate_scenario(raw: Any) -> tuple[dict | None, list[dict]]:
         return check(raw), []
     except ScenarioInvalid as exc:
         return None, [{**p, "path": f"scenario.{p['path']}" if p.get("path") else "scenario"} for p in exc.problems]
+
+
+def scenario_plugins(scenario: dict) -> list[str]:
+    """Every plugin (name@version) a validated scenario uses."""
+    from rendering.pipeline.scenario import plugin_names
+
+    return plugin_names(scenario)
 
 
 def estimate_seconds(duration: float | None) -> float:
@@ -131,6 +139,7 @@ def render_create(*, user, scenario: Any, options: Any, file_key: str | None = N
             scenario_original=scenario, scenario_version=str(scenario.get("version", "")), options=resolved,
             seed=random.SystemRandom().randrange(1, 2**31), media_duration=video.duration,
             estimated_seconds=estimate_seconds(video.duration))
+        render_created.send(sender=RenderJob, job=job, plugins=scenario_plugins(migrated))
         enqueue(job)
     logger.info("render job %s created for video %s via %s", job.pk, video.pk, source.via)
     return job
