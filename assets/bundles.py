@@ -131,7 +131,7 @@ def read_bundle(data: bytes, *, thumbnail_path: str = "assets/thumbnail.svg") ->
                 raise BundleInvalid(f"{info.filename}: encrypted entries are not accepted")
             if stat.S_ISLNK(mode):
                 raise BundleInvalid(f"{info.filename}: symbolic links are not accepted")
-            if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            if stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
                 raise BundleInvalid(f"{info.filename}: only regular files are accepted")
             _check_name(info.filename)
         prefix = _strip_folder([i.filename for i in infos])
