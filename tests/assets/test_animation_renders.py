@@ -135,3 +135,28 @@ def test_one_and_two_capture_pages_give_the_same_frames(renders):
     a, b = renders["one"], renders["two"]
     for k, (x, y) in enumerate(zip(a, b, strict=True)):
         assert np.array_equal(x, y), f"frame {k} differs between 1 and 2 capture pages"
+
+
+def test_editor_chain_with_a_bare_name_and_a_define_palette(clip, tmp_path):
+    """PLUGINS.md's example word: cwi-loud@2.0.0 then a bare `cwi-color` whose palette is a define."""
+    word = {"id": "w-3-1", "eType": "text", "text": "wow", "baseTime": [0.3, 0.9], "pluginChain": [
+        {"name": "cwi-loud@2.0.0", "params": {"pulse": {"scale": 2, "lift": 10}}, "timeOffset": [-0.3, 0.3]},
+        {"name": "cwi-color", "params": {"speaker": "S1", "palette": "define.speakerPalette"},
+         "timeOffset": [0, -0.05]}]}
+    scenario = grid_scenario()
+    scenario["define"]["speakerPalette"] = {"S1": "#1e90ff"}
+    scenario["cues"] = [{"id": "cue-3", "track": "caption", "domLifetime": [0.0, SECONDS],
+                         "root": {"id": "clip-3", "eType": "group", "displayTime": [0.0, SECONDS],
+                                  "layout": {"anchor": "cc", "position": {"x": 0.5, "y": 0.5}}, "children": [word]}}]
+    out = tmp_path / "chain.mp4"
+    render_video(str(clip), scenario, RenderOptions(), str(out), config=RendererConfig(work_dir=str(tmp_path)),
+                 seed=1, plugin_dirs=CATALOGUE)
+    with av.open(str(out)) as c:
+        frames = [f.to_ndarray(format="rgb24").astype(np.int16) for f in c.decode(video=0)]
+    middle = (slice(H // 3, 2 * H // 3), slice(W // 3, 2 * W // 3))
+    before, swollen, after = (frames[round(FPS * t)][middle] for t in (0.05, 0.6, 1.4))
+    ink = lambda f: int((np.abs(f - np.array([30, 34, 48])).sum(axis=2) > 90).sum())  # noqa: E731
+    assert ink(swollen) > 1.8 * ink(after)  # cwi-loud: the word is much bigger mid-window
+    text = after[np.abs(after - np.array([30, 34, 48])).sum(axis=2) > 90]
+    assert text.size and text[:, 2].mean() > text[:, 0].mean() + 60  # cwi-color: the speaker's blue at the end
+    assert ink(before) > 0  # plain text before the windows start
