@@ -198,3 +198,34 @@ def test_upload_to_s3_is_served_from_s3(staff, api, s3):
     Animation.objects.filter(plugin_key="s3spark@1.0.0").update(is_published=True)
     manifest = api.get("/plugins/s3spark@1.0.0/manifest.json")
     assert manifest.status_code == 200 and manifest.json()["name"] == "s3spark"
+
+
+def test_admin_pages_show_counts_and_edit_flags(staff, make_user):
+    from assets.models import Favorite
+
+    fan = make_user("fan@example.com")
+    Favorite.objects.create(user=fan, plugin_key="glow@2.0.0")
+    Animation.objects.filter(plugin_key="glow@2.0.0").update(usage_count=3)
+    page = staff.get("/admin/assets/animation/?o=7")  # sorted by likes
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "glow@2.0.0" in html and "/plugins/glow@2.0.0/assets/thumbnail.svg" in html
+    glow = Animation.objects.get(plugin_key="glow@2.0.0")
+    change = staff.get(f"/admin/assets/animation/{glow.pk}/change/")
+    assert change.status_code == 200 and "&quot;name&quot;: &quot;glow&quot;" in change.content.decode()
+    assert staff.get("/admin/assets/animation/add/").status_code == 302  # adding = uploading
+    assert staff.get(UPLOAD_URL).status_code == 200
+    assert staff.get("/admin/assets/favorite/").status_code == 200
+    staff.post("/admin/assets/animation/", {"action": "mark_pro", "_selected_action": [glow.pk]})
+    staff.post("/admin/assets/animation/", {"action": "unpublish", "_selected_action": [glow.pk]})
+    glow.refresh_from_db()
+    assert glow.is_pro and not glow.is_published
+    assert Favorite.objects.filter(plugin_key="glow@2.0.0").exists()  # favorites survive unpublishing
+
+
+def test_non_staff_cannot_upload(make_user):
+    client = APIClient()
+    client.force_login(make_user("plain@example.com"))
+    response = upload(client, make_zip(plugin_files()))
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert not Animation.objects.filter(plugin_key="sparkle@1.0.0").exists() and nothing_stored()
