@@ -13,7 +13,7 @@ from django.core.files.storage import default_storage
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,6 +31,7 @@ from assets.serializers import (
     LegacyToggleSerializer,
 )
 from ecg.exceptions import error_response
+from ecg.schema import ErrorSerializer
 
 _KEY = OpenApiParameter("plugin_key", str, OpenApiParameter.PATH,
                         description="name@version, URL-encoded by the editor (rotation%402.0.0)")
@@ -41,7 +42,8 @@ def _assets(rows) -> Response:
 
 
 @extend_schema(tags=["assets"], summary="Published caption animations (anonymous allowed)",
-               parameters=[AssetListQuerySerializer], responses={200: AssetListSerializer})
+               parameters=[AssetListQuerySerializer], responses={
+                   200: AssetListSerializer, 422: OpenApiResponse(ErrorSerializer, "Unknown category or is_pro")})
 class AssetListView(APIView):
     permission_classes = [AllowAny]
 
@@ -90,15 +92,17 @@ class LegacyFavoritesView(APIView):
         rows = [_legacy_row(f) for f in selectors.favorites_of(user=request.user)]
         return Response({"favorites": rows, "total": len(rows)})
 
-    @extend_schema(summary="Add a favorite (legacy)", request=LegacyFavoriteRequestSerializer,
-                   responses={201: LegacyFavoriteSerializer})
+    @extend_schema(summary="Add a favorite (legacy)", request=LegacyFavoriteRequestSerializer, responses={
+        201: LegacyFavoriteSerializer, 404: OpenApiResponse(ErrorSerializer, "No published animation has this key")})
     def post(self, request):
         key = self._key(request)
         services.favorite_set(user=request.user, plugin_key=key, favorite=True)
         return Response(_legacy_row(selectors.favorites_of(user=request.user).get(plugin_key=key)), status=201)
 
-    @extend_schema(summary="Remove a favorite (legacy)", request=LegacyFavoriteRequestSerializer,
-                   responses={200: LegacyMessageSerializer})
+    @extend_schema(summary="Remove a favorite (legacy)", request=LegacyFavoriteRequestSerializer, responses={
+        200: LegacyMessageSerializer, 400: OpenApiResponse(ErrorSerializer, "The body is not valid JSON"),
+        415: OpenApiResponse(ErrorSerializer, "Unsupported Content-Type"),
+        422: OpenApiResponse(ErrorSerializer, "plugin_key missing")})
     def delete(self, request):
         services.favorite_set(user=request.user, plugin_key=self._key(request), favorite=False)
         return Response({"is_favorite": False, "message": _("Removed from favorites.")})
@@ -111,7 +115,8 @@ class LegacyFavoritesView(APIView):
 
 
 @extend_schema(tags=["assets"], summary="Toggle a favorite (legacy)", request=LegacyFavoriteRequestSerializer,
-               responses={200: LegacyToggleSerializer})
+               responses={200: LegacyToggleSerializer,
+                          404: OpenApiResponse(ErrorSerializer, "Adding: no published animation has this key")})
 class LegacyFavoriteToggleView(APIView):
     def post(self, request):
         key = LegacyFavoritesView._key(request)
