@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from testmedia import STILL_RGB, make_clip  # noqa: E402
+
 from rendering.pipeline import RendererConfig, RenderOptions, render_video  # noqa: E402
 from rendering.pipeline import capture as capture_mod  # noqa: E402
 
@@ -71,18 +73,8 @@ def grid_scenario() -> dict:
 def clip(tmp_path_factory) -> Path:
     """A still, dark clip: any change in a cell comes from the captions."""
     path = tmp_path_factory.mktemp("clip") / "still.mp4"
-    out = av.open(str(path), "w")
-    vs = out.add_stream("libx264", rate=FPS, options={"preset": "ultrafast", "crf": "12"})
-    vs.width, vs.height, vs.pix_fmt = W, H, "yuv420p"
-    img = np.full((H, W, 3), (30, 34, 48), np.uint8)
-    for k in range(int(SECONDS * FPS)):
-        frame = av.VideoFrame.from_ndarray(img, format="rgb24")
-        frame.pts = k
-        for packet in vs.encode(frame):
-            out.mux(packet)
-    for packet in vs.encode():
-        out.mux(packet)
-    out.close()
+    make_clip(path, seconds=SECONDS, width=W, height=H, fps=FPS, pattern="still", audio=False,
+              x264={"preset": "ultrafast", "crf": "12"})
     return path
 
 
@@ -155,8 +147,8 @@ def test_editor_chain_with_a_bare_name_and_a_define_palette(clip, tmp_path):
         frames = [f.to_ndarray(format="rgb24").astype(np.int16) for f in c.decode(video=0)]
     middle = (slice(H // 3, 2 * H // 3), slice(W // 3, 2 * W // 3))
     before, swollen, after = (frames[round(FPS * t)][middle] for t in (0.05, 0.6, 1.4))
-    ink = lambda f: int((np.abs(f - np.array([30, 34, 48])).sum(axis=2) > 90).sum())  # noqa: E731
+    ink = lambda f: int((np.abs(f - np.array(STILL_RGB)).sum(axis=2) > 90).sum())  # noqa: E731
     assert ink(swollen) > 1.8 * ink(after)  # cwi-loud: the word is much bigger mid-window
-    text = after[np.abs(after - np.array([30, 34, 48])).sum(axis=2) > 90]
+    text = after[np.abs(after - np.array(STILL_RGB)).sum(axis=2) > 90]
     assert text.size and text[:, 2].mean() > text[:, 0].mean() + 60  # cwi-color: the speaker's blue at the end
     assert ink(before) > 0  # plain text before the windows start
