@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "uploads",
     "transcription",
     "rendering",
+    "assets",
     "ops",  # above the apps: SSE, reaper, dashboard, health, retention (docs/ARCHITECTURE.md)
 ]
 
@@ -332,7 +333,7 @@ CORS_ALLOW_CREDENTIALS = True
 CORS_ALLOW_HEADERS = ["authorization", "content-type", "accept", "accept-language"]
 CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 CORS_EXPOSE_HEADERS = ["Content-Disposition", "Retry-After"]
-CORS_URLS_REGEX = r"^/(api|media|upload)/.*$"
+CORS_URLS_REGEX = r"^/(api|media|upload|plugins)/.*$"
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[]) or [*FRONTEND_ORIGINS, PUBLIC_BASE_URL]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
