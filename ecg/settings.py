@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "uploads",
     "transcription",
     "rendering",
+    "assets",
     "ops",  # above the apps: SSE, reaper, dashboard, health, retention (docs/ARCHITECTURE.md)
 ]
 
@@ -162,22 +163,43 @@ _DRAMATIQ_MIDDLEWARE = [
     "django_dramatiq.middleware.DbConnectionsMiddleware",
     "ops.reaper.ReaperScheduler",  # a worker serving the "default" queue starts the periodic reaper
 ]
-if REDIS_URL:
-    DRAMATIQ_BROKER = {
-        "BROKER": "dramatiq.brokers.redis.RedisBroker",
-        "OPTIONS": {"url": REDIS_URL, "namespace": env.str("ECG_BROKER_NAMESPACE", default="ecg-dramatiq"),
-                    # A worker silent this long is dead: its unacked messages go back to the queue. Seconds.
-                    "heartbeat_timeout": int(env.float("ECG_BROKER_HEARTBEAT_TIMEOUT", default=60) * 1000),
-                    # Out of a million broker commands, how many also run that dead-worker sweep.
-                    "maintenance_chance": env.int("ECG_BROKER_MAINTENANCE_CHANCE", default=1000)},
-        "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE,
-    }
-else:
-    DRAMATIQ_BROKER = {"BROKER": "dramatiq.brokers.stub.StubBroker", "OPTIONS": {},
-                       "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE}
+
+
+# Redis broker key prefix, and the prefix of the progress pub/sub channels whatever the broker (ecg/notify.py):
+# deployments sharing a Redis keep apart by it.
+BROKER_NAMESPACE = env.str("ECG_BROKER_NAMESPACE", default="ecg-dramatiq")
+
+
+def dramatiq_broker(url: str) -> dict:
+    """django_dramatiq's broker settings for ``url``, chosen by its scheme (tests build the other broker with it).
+
+    amqp:// or amqps:// is RabbitMQ, any other URL is Redis, no URL is the in-process StubBroker.
+    """
+    if url.startswith(("amqp://", "amqps://")):
+        # confirm_delivery: an enqueue returns only once RabbitMQ holds the message (and re-declares a deleted
+        # queue), so a job row never points at a message lost on the way. Deployments are kept apart by the
+        # URL's vhost (ECG_BROKER_NAMESPACE is a Redis key prefix). RabbitMQ redelivers a dead worker's
+        # unacked messages when its connection drops: the heartbeat settings below are Redis-only.
+        return {"BROKER": "dramatiq.brokers.rabbitmq.RabbitmqBroker",
+                "OPTIONS": {"url": url, "confirm_delivery": True}, "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE}
+    if url:
+        return {"BROKER": "dramatiq.brokers.redis.RedisBroker",
+                "OPTIONS": {"url": url, "namespace": BROKER_NAMESPACE,
+                            # A worker silent this long is dead: its unacked messages go back to the queue. Seconds.
+                            "heartbeat_timeout": int(env.float("ECG_BROKER_HEARTBEAT_TIMEOUT", default=60) * 1000),
+                            # Out of a million broker commands, how many also run that dead-worker sweep.
+                            "maintenance_chance": env.int("ECG_BROKER_MAINTENANCE_CHANCE", default=1000)},
+                "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE}
+    return {"BROKER": "dramatiq.brokers.stub.StubBroker", "OPTIONS": {}, "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE}
+
+
+# ECG_BROKER_URL defaults to REDIS_URL, so a Redis-only deployment sets one URL. With RabbitMQ, REDIS_URL stays
+# for the cache and the progress pub/sub (ops/events.py; without it progress streams re-read the job row).
+BROKER_URL = env.str("ECG_BROKER_URL", default="") or REDIS_URL
+DRAMATIQ_BROKER = dramatiq_broker(BROKER_URL)
 DRAMATIQ_AUTODISCOVER_MODULES = ["actors"]
 # The ASGI entry point starts one in-process worker thread when the broker is the StubBroker.
-ECG_INPROCESS_WORKER = env.bool("ECG_INPROCESS_WORKER", default=not REDIS_URL)
+ECG_INPROCESS_WORKER = env.bool("ECG_INPROCESS_WORKER", default=not BROKER_URL)
 
 # --- storage ----------------------------------------------------------------------------------------
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
@@ -313,7 +335,7 @@ CORS_ALLOW_CREDENTIALS = True
 CORS_ALLOW_HEADERS = ["authorization", "content-type", "accept", "accept-language"]
 CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 CORS_EXPOSE_HEADERS = ["Content-Disposition", "Retry-After"]
-CORS_URLS_REGEX = r"^/(api|media|upload)/.*$"
+CORS_URLS_REGEX = r"^/(api|media|upload|plugins)/.*$"
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[]) or [*FRONTEND_ORIGINS, PUBLIC_BASE_URL]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

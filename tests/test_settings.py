@@ -30,6 +30,20 @@ def test_embedded_defaults_with_no_environment():
     assert "FileSystemStorage" in out.stdout
 
 
+@pytest.mark.parametrize(("env", "broker", "inprocess"), [
+    ({"REDIS_URL": "redis://127.0.0.1:6379/0"}, "dramatiq.brokers.redis.RedisBroker", "False"),
+    ({"REDIS_URL": "redis://127.0.0.1:6379/0", "ECG_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672/ecg"},
+     "dramatiq.brokers.rabbitmq.RabbitmqBroker", "False"),
+    ({"ECG_BROKER_URL": "amqps://u:p@mq.example.com:5671/ecg"}, "dramatiq.brokers.rabbitmq.RabbitmqBroker", "False"),
+    ({"ECG_BROKER_URL": "redis://127.0.0.1:6379/3"}, "dramatiq.brokers.redis.RedisBroker", "False"),
+])
+def test_broker_is_chosen_by_the_url_scheme(env, broker, inprocess):
+    """ECG_BROKER_URL (default REDIS_URL) picks RabbitMQ or Redis; any real broker turns the in-process worker off."""
+    out = run_settings(env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[2:4] == [broker, inprocess]
+
+
 def test_env_example_loads_unchanged():
     values = {}
     for line in (ROOT / ".env.example").read_text().splitlines():

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import make_clip
+from testmedia import make_clip
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:

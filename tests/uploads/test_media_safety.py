@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import av
 import numpy as np
 import pytest
-from support import make_clip
+from testmedia import make_clip
 
 import mediasafe as media
 from ops.retention import purge

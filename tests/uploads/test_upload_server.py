@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core.handlers.asgi import ASGIHandler as DjangoASGIHandler
-from support import FRONTEND, make_clip, wait_for
+from support import FRONTEND, wait_for
+from testmedia import make_clip
 
 from uploads import storage
 from uploads.models import Video
