@@ -29,11 +29,13 @@ from asgiref.sync import SyncToAsync, sync_to_async
 from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from rest_framework import exceptions as drf
 
 from ecg.exceptions import ApplicationError, NotFoundError, default_message, error_response
+from ecg.http import shown_id
 
 logger = logging.getLogger(__name__)
 
@@ -212,7 +214,8 @@ def _locate(user: Any, job_id: str) -> JobRef:
         except ApplicationError:
             continue
         return JobRef(kind, str(job.pk), user)
-    raise NotFoundError("JOB_NOT_FOUND")
+    raise NotFoundError("JOB_NOT_FOUND", _("Job %(id)s was not found.") % {"id": shown_id(job_id)},
+                        details={"id": shown_id(job_id)})
 
 
 def read_payload(ref: JobRef) -> tuple[dict, bool]:

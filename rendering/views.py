@@ -6,9 +6,9 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
+from ecg.http import ClientIpUserThrottle
 from ecg.schema import RenderErrorSerializer
 from rendering import selectors, services
 
@@ -104,7 +104,7 @@ class RenderQuotaResponseSerializer(serializers.Serializer):
 _JOB_ID = OpenApiParameter("job_id", str, OpenApiParameter.PATH, description="Render job id (UUID)")
 
 
-class RenderCreateThrottle(UserRateThrottle):
+class RenderCreateThrottle(ClientIpUserThrottle):
     scope = "render_create"
 
 
