@@ -51,10 +51,13 @@ def user_signup(*, username: str, email: str, password: str) -> tuple[User, Toke
         validate_password(password, user=candidate)
     except DjangoValidationError as exc:
         raise ValidationFailed(details={"fields": {"password": list(exc.messages)}}) from exc
+    user = User(username=User.normalize_username(username), email=email, auth_provider=User.Provider.LOCAL)
+    # The hash takes about a second of CPU: outside the write transaction, which on SQLite holds the one
+    # database write lock (concurrent signups hashing inside it made other writes time out: a 500).
+    user.set_password(password)
     try:
         with transaction.atomic():
-            user = User.objects.create_user(email=email, password=password, username=username,
-                                            auth_provider=User.Provider.LOCAL)
+            user.save()
     except IntegrityError as exc:  # lost a race with an identical signup
         raise ConflictError("EMAIL_EXISTS", _("This email is already registered.")) from exc
     logger.info("user %s signed up", user.pk)
