@@ -118,9 +118,14 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=0))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL + a busy timeout let the in-process worker thread write while requests read.
+    # WAL: readers never wait for the writer. timeout: a writer waits up to 20 s for the one write lock instead
+    # of failing at once. IMMEDIATE: a transaction takes that lock when it begins, so it never fails halfway
+    # when a read would have to turn into a write. synchronous=NORMAL (safe with WAL: no corruption, a power
+    # cut may lose the last commits) makes each commit cheaper, so the lock is held for less time. Slow work
+    # (password hashing) stays outside write transactions. docs/OPERATIONS.md says when PostgreSQL is needed.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+         "transaction_mode": "IMMEDIATE"}
     )
     # A file (not :memory:) so that worker processes started by integration tests see the test database.
     # Per process, so that concurrent test runs on one machine never share (or delete) each other's file.
