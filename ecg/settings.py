@@ -278,6 +278,8 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 SOCIALACCOUNT_STORE_TOKENS = False
+# allauth reads the client address itself (its rate limits): the same proxy count as ecg.http.client_ip.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ECG_TRUSTED_PROXY_COUNT", default=0)
 
 # --- DRF --------------------------------------------------------------------------------------------
 TRUSTED_PROXY_COUNT = env.int("ECG_TRUSTED_PROXY_COUNT", default=0)
