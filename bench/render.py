@@ -29,6 +29,9 @@ import av
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # testmedia: the one clip generator
+
+from testmedia import make_clip  # noqa: E402
 
 from rendering.pipeline import RendererConfig, RenderOptions, render_video, validate_scenario  # noqa: E402
 from rendering.pipeline.capture import (  # noqa: E402
@@ -74,40 +77,6 @@ def tree_cpu_seconds() -> float:
         if p == me:
             total += cpu
     return total
-
-
-def make_clip(path: str, seconds: float, width: int, height: int, fps: int = 30) -> None:
-    """A moving colour gradient with a 440 Hz tone (AAC), encoded fast."""
-    out = av.open(path, "w")
-    vs = out.add_stream("libx264", rate=fps, options={"preset": "ultrafast", "crf": "18"})
-    vs.width, vs.height, vs.pix_fmt = width, height, "yuv420p"
-    aus = out.add_stream("aac", rate=48000, layout="stereo")
-    n = int(round(seconds * fps))
-    yy, xx = np.mgrid[0:height, 0:width].astype(np.int32)
-    diag = ((xx + yy) % 256).astype(np.uint8)
-    gx = (xx * 255 // max(1, width - 1)).astype(np.uint8)
-    img = np.empty((height, width, 3), np.uint8)
-    img[..., 1] = gx
-    sr, spf, t_audio = 48000, 1024, 0
-    for i in range(n):
-        np.add(diag, np.uint8((i * 3) % 256), out=img[..., 0], casting="unsafe")
-        img[..., 2] = np.roll(diag, i, axis=0)
-        frame = av.VideoFrame.from_ndarray(img, format="rgb24")
-        frame.pts = i
-        for p in vs.encode(frame):
-            out.mux(p)
-        while t_audio < (i + 1) / fps * sr:
-            tt = (np.arange(spf) + t_audio) / sr
-            s = (0.3 * np.sin(2 * np.pi * 440 * tt)).astype(np.float32)
-            af = av.AudioFrame.from_ndarray(np.stack([s, s]), format="fltp", layout="stereo")
-            af.sample_rate, af.pts = sr, t_audio
-            for p in aus.encode(af):
-                out.mux(p)
-            t_audio += spf
-    for s in (vs, aus):
-        for p in s.encode(None):
-            out.mux(p)
-    out.close()
 
 
 def make_scenario(seconds: float, seed: int = 1, style: str = "karaoke") -> dict:
@@ -421,7 +390,8 @@ def main() -> None:
         return
     src = os.path.join(work, "source.mp4")
     t = time.monotonic()
-    make_clip(src, args.seconds, args.width, args.height)
+    make_clip(src, seconds=args.seconds, width=args.width, height=args.height, fps=30, pattern="diagonal",
+              audio_rate=48000, audio_channels=2, x264={"preset": "ultrafast", "crf": "18"})
     print(f"clip: {args.seconds:.0f}s {args.width}x{args.height} 30fps + AAC, generated in {time.monotonic() - t:.1f}s")
     n_words = sum(len(c["root"]["children"]) for c in scenario["cues"])
     print(f"scenario ({args.style}): {len(scenario['cues'])} cues, {n_words} words")

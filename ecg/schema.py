@@ -3,7 +3,8 @@
 Three pieces complete what drf-spectacular infers from the DRF views:
 - ``AutoSchema`` documents the error responses every operation can give, in the envelope of its area
   (API.md section 0: flat, auth validation list, render object), so clients and the fuzzer see them;
-- ``CookieOrBearerScheme`` describes our authentication (Bearer header *or* the ``access_token`` cookie);
+- ``accounts.schema.CookieOrBearerScheme`` (with the authentication it describes) documents the Bearer header
+  *or* ``access_token`` cookie;
 - ``add_plain_django_paths`` adds the endpoints that are plain Django views (Google redirects, the signed
   upload PUT and download, the SSE stream, health probes, the schema itself).
 Everything here is description only: no view changes behaviour because of this module.
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from rest_framework import permissions, serializers
 
@@ -125,24 +125,6 @@ class AutoSchema(BaseAutoSchema):
             responses["429"].setdefault("headers", {})["Retry-After"] = {
                 "schema": {"type": "integer"}, "description": "Seconds to wait"}
         return dict(sorted(responses.items()))
-
-
-class CookieOrBearerScheme(OpenApiAuthenticationExtension):
-    """The access JWT in ``Authorization: Bearer`` or in the HttpOnly ``access_token`` cookie (either)."""
-
-    target_class = "accounts.authentication.CookieOrBearerJWTAuthentication"
-    name = ["bearerAuth", "cookieAuth"]
-
-    def get_security_requirement(self, auto_schema: Any) -> list[dict]:
-        return [{"bearerAuth": []}, {"cookieAuth": []}]
-
-    def get_security_definition(self, auto_schema: Any) -> list[dict]:
-        return [
-            {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-            {"type": "apiKey", "in": "cookie", "name": "access_token",
-             "description": "Set by login/signup/refresh/Google login. Writes with this cookie need an allowed "
-                            "Origin (or Referer)."},
-        ]
 
 
 # --- plain Django views -----------------------------------------------------------------------------

@@ -28,8 +28,7 @@ def renderer_config():
 
 
 def output_key(job: RenderJob) -> str:
-    stem = Path(job.video.original_filename).stem or "video"
-    return f"renders/{job.owner_id}/{job.pk}/{stem}.{job.options.get('format', 'mp4')}"
+    return f"renders/{job.owner_id}/{job.pk}/{job.output_name}"
 
 
 def run(job_id: str) -> None:

@@ -25,3 +25,14 @@ def video_get(*, user, video_id) -> Video:
 
 def video_by_key(*, user, key: str) -> Video | None:
     return videos_of(user).filter(key=key).first()
+
+
+def video_jobs(*, video: Video, limit: int = 50) -> list:
+    """The jobs made from ``video`` (every registered kind; up to ``limit`` each), newest first."""
+    from ecg.jobs import job_kinds
+
+    jobs = []
+    for kind in job_kinds():
+        if kind.video_field:
+            jobs += kind.model.objects.filter(**{kind.video_field: video}).order_by("-created_at")[:limit]
+    return sorted(jobs, key=lambda job: job.created_at, reverse=True)

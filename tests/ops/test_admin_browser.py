@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 from django.utils import timezone
-from support import PASSWORD, broker_is_real, flush_broker, make_clip
+from support import PASSWORD, broker_is_real, flush_broker
+from testmedia import make_clip
 
 from accounts.models import QuotaOverride
 from ecg.jobs import JobStatus

@@ -15,7 +15,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from support import WorkerProcess, broker_is_real, flush_broker, make_clip, wait_for
+from support import WorkerProcess, broker_is_real, flush_broker, wait_for
+from testmedia import make_clip
 
 from rendering.models import RenderJob
 from transcription.models import TranscriptionJob

@@ -16,14 +16,13 @@ import uuid
 
 import httpx
 import pytest
-from support import wait_for
+from support import make_video, wait_for
 
 from ecg.jobs import ACTIVE, JobStatus, claim, report_progress, transition
 from ops import events
 from rendering.models import RenderJob
 from rendering.services import render_cancel
 from transcription.models import TranscriptionJob
-from uploads.models import Video
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 EVENT_TIMEOUT = 15.0  # generous: only guards against a hang; pushes arrive in milliseconds
@@ -83,12 +82,6 @@ def token_for(user) -> str:
 
 def bearer(user) -> dict:
     return {"Authorization": f"Bearer {token_for(user)}"}
-
-
-def make_video(user) -> Video:
-    return Video.objects.create(owner=user, key=f"uploads/{user.pk}/{uuid.uuid4()}/clip.mp4",
-                                original_filename="clip.mp4", content_type="video/mp4", status=Video.Status.READY,
-                                size=1000, duration=4.5)
 
 
 def make_transcription(user) -> TranscriptionJob:

@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 
 import av
 import pytest
-from support import WorkerProcess, broker_is_real, flush_broker, make_clip, wait_for
+from support import WorkerProcess, broker_is_real, flush_broker, wait_for
+from testmedia import make_clip
 
 pytestmark = [
     pytest.mark.integration,
