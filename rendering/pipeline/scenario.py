@@ -27,7 +27,7 @@ OFFSET_RE = re.compile(r"^\s*-?\d+(?:\.\d+)?%?\s*$")
 # Size bounds (docs/LIMITS.md): a 3-hour talk with word-level captions is ~30,000 words in ~5,000 cues.
 MAX_CUES = 10_000
 MAX_NODES = 100_000
-MAX_DEPTH = 32  # group nesting below a cue root
+MAX_DEPTH = 24  # group nesting below a cue root (JSON bodies themselves stop at MAX_JSON_DEPTH 64)
 MAX_TEXT_LENGTH = 2_000  # characters in one text node
 MAX_PLUGINS_PER_NODE = 16
 # Against the source's length (checked at render create, when the duration is known).
