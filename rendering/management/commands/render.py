@@ -9,6 +9,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from rendering.pipeline.options import DEFAULT_FORMAT, DEFAULT_QUALITY, FORMATS
+
 
 class Command(BaseCommand):
     help = "Burn a MotionText scenario (2.0 or 1.3) into a local media file, without the web service."
@@ -20,8 +22,8 @@ class Command(BaseCommand):
         parser.add_argument("--width", type=int)
         parser.add_argument("--height", type=int)
         parser.add_argument("--fps", type=float)
-        parser.add_argument("--quality", type=int, default=90)
-        parser.add_argument("--format", choices=["mp4", "mov", "webm"])
+        parser.add_argument("--quality", type=int, default=DEFAULT_QUALITY)
+        parser.add_argument("--format", choices=FORMATS)
         parser.add_argument("--seed", type=int)
 
     def handle(self, *args, media: str, scenario: str, output: str | None, **options):
@@ -42,7 +44,7 @@ class Command(BaseCommand):
             info = probe(source)
         except MediaInvalid as exc:
             raise CommandError(f"{media}: {exc.reason}") from exc
-        fmt = options["format"] or (Path(output).suffix.lstrip(".") if output else "mp4")
+        fmt = options["format"] or (Path(output).suffix.lstrip(".") if output else DEFAULT_FORMAT)
         resolved, option_problems = validate_options(
             {k: options[k] for k in ("width", "height", "fps", "quality") if options[k] is not None} | {"format": fmt},
             source=info)
