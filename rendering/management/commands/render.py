@@ -29,7 +29,7 @@ class Command(BaseCommand):
     def handle(self, *args, media: str, scenario: str, output: str | None, **options):
         from rendering.pipeline import RenderError, RenderOptions, render_video
         from rendering.runner import renderer_config
-        from rendering.services import validate_options, validate_scenario
+        from rendering.services import check_scenario, validate_options
         from uploads.probe import MediaInvalid, probe
 
         source = Path(media)
@@ -39,7 +39,7 @@ class Command(BaseCommand):
             raw = json.loads(Path(scenario).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise CommandError(f"cannot read scenario: {exc}") from exc
-        migrated, problems = validate_scenario(raw)
+        migrated, problems = check_scenario(raw)
         try:
             info = probe(source)
         except MediaInvalid as exc:
