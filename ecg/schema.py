@@ -183,6 +183,17 @@ def _plain_paths() -> dict[str, dict]:
                 "403": _error(403, "The upload URL is invalid or has expired"),
                 "405": _error(405, "Method not allowed"),
                 "413": _error(413)}}},
+        "/plugins/{plugin_key}/{path}": {"get": {
+            "operationId": "plugin_origin_file", "tags": ["assets"], "security": [{}],
+            "summary": "Plugin origin: a published animation's manifest.json, entry module (text/javascript) or "
+                       "asset; CORS for the frontend origins, immutable caching per version",
+            "parameters": [_path_param("plugin_key", "name@version (may be URL-encoded)"),
+                           _path_param("path", "A file of the plugin's folder, e.g. index.mjs")],
+            "responses": {
+                "200": {"description": "The file", "content": {"*/*": {"schema": {"type": "string",
+                                                                                 "format": "binary"}}}},
+                "304": {"description": "Not modified (If-None-Match)"},
+                "404": _error(404, "Unknown, unpublished, or not a file of that plugin")}}},
         "/api/files/{token}": {"get": {
             "operationId": "files_download", "tags": ["files"], "security": [{}],
             "summary": "Signed, expiring local download (an attachment named after the source video)",

@@ -16,6 +16,7 @@ from ecg.jobs import ACTIVE, REPLAY_RESET, TERMINAL, JobStatus, transition
 from rendering import quotas, sources
 from rendering.models import RenderJob
 from rendering.pipeline.options import DEFAULT_FORMAT, DEFAULT_QUALITY, check_options
+from rendering.signals import render_created
 
 logger = logging.getLogger(__name__)
 DEFAULT_RTF = 1.0  # bench/render.py on 2 CPU cores, 720p; refined by measured jobs
@@ -58,6 +59,13 @@ def check_scenario(raw: Any) -> tuple[dict | None, list[dict]]:
         return validate_scenario(raw), []
     except ScenarioInvalid as exc:
         return None, [{**p, "path": f"scenario.{p['path']}" if p.get("path") else "scenario"} for p in exc.problems]
+
+
+def scenario_plugins(scenario: dict) -> list[str]:
+    """Every plugin (name@version) a validated scenario uses."""
+    from rendering.pipeline.scenario import plugin_names
+
+    return plugin_names(scenario)
 
 
 def time_limit_ms(duration: float | None) -> int:
@@ -114,6 +122,7 @@ def render_create(*, user, scenario: Any, options: Any, file_key: str | None = N
             seed=random.SystemRandom().randrange(1, 2**31), media_duration=video.duration,
             estimated_seconds=estimate_seconds(RenderJob, video.duration, default_rtf=DEFAULT_RTF,
                                               startup_seconds=STARTUP_SECONDS))
+        render_created.send(sender=RenderJob, job=job, plugins=scenario_plugins(migrated))
         enqueue(job)
     logger.info("render job %s created for video %s via %s", job.pk, video.pk, source.via)
     return job

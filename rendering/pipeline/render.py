@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from fractions import Fraction
 from pathlib import Path
@@ -88,8 +88,12 @@ def render_video(
     seed: int,
     report: Callable[[int, int], None] = _noop_report,
     should_cancel: Callable[[], bool] = _never,
+    plugin_dirs: Mapping[str, str] | None = None,
 ) -> RenderResult:
-    """Burn the scenario's captions into the source video; write `out_path` only on success."""
+    """Burn the scenario's captions into the source video; write `out_path` only on success.
+
+    `plugin_dirs` maps name@version to a local plugin folder (the worker's published catalogue entries).
+    """
     t_start = time.monotonic()
     timings: dict[str, float] = {}
     _check_options(options)
@@ -111,7 +115,8 @@ def render_video(
         frames_total = max(1, int(round(info.duration * float(out_fps))))
 
     t = time.monotonic()
-    plugins = resolve_plugins(plugin_names(scenario), plugin_origin=config.plugin_origin, work_dir=config.work_dir)
+    plugins = resolve_plugins(plugin_names(scenario), plugin_origin=config.plugin_origin, work_dir=config.work_dir,
+                              plugin_dirs=plugin_dirs)
     timings["plugins"] = time.monotonic() - t
 
     h264 = probe_encoder(config) if options.format != "webm" else "libx264"
