@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("uploads.urls")),
     path("", include("transcription.urls")),
     path("", include("rendering.urls")),
+    path("", include("assistant.urls")),
     path("api/jobs/<str:job_id>/events", events.job_events, name="job-events"),
     path("health", health.health, name="health"),
     path("health/ready", health.ready, name="health-ready"),

@@ -1,0 +1,135 @@
+"""Safe edits on editor-shaped scenarios: what applies is returned, what would break the scenario is not."""
+
+from __future__ import annotations
+
+import copy
+
+import jsonpatch
+import pytest
+
+from assistant.catalogue import check_params, published_animations, resolve_key
+from assistant.context import describe_scenario, language_of, words_of
+from assistant.patches import apply_edits
+
+WORD = "/cues/1/root/children/{}"
+
+
+def test_returned_patches_reproduce_the_validated_result(editor_scenario):
+    ops = [
+        {"op": "add", "path": WORD.format(0) + "/pluginChain", "value": [{"name": "ecg-pop@1.0.0", "params": {}}]},
+        {"op": "add", "path": WORD.format(1) + "/style/color", "value": "#ffff00"},  # no style yet: parent added
+        {"op": "replace", "path": "/tracks/0/defaultStyle/color", "value": "#ffee00"},
+    ]
+    before = copy.deepcopy(editor_scenario)
+    result = apply_edits(editor_scenario, ops)
+    assert editor_scenario == before  # the input is never modified
+    assert result.rejected == []
+    assert jsonpatch.apply_patch(editor_scenario, result.patches) == result.scenario
+    assert result.scenario["cues"][1]["root"]["children"][1]["style"] == {"color": "#ffff00"}
+    assert {"op": "add", "path": WORD.format(1) + "/style", "value": {}} in result.patches
+    assert all(p["op"] in ("add", "replace", "remove") for p in result.patches)
+
+
+def test_plugin_entries_are_repaired_against_the_manifest(editor_scenario):
+    ops = [{"op": "add", "path": WORD.format(3) + "/pluginChain",
+            "value": [{"name": "ecg-pop", "params": {"peakScale": 9, "madeUp": True}}]}]
+    result = apply_edits(editor_scenario, ops)
+    (entry,) = result.scenario["cues"][1]["root"]["children"][3]["pluginChain"]
+    assert entry["name"] == "ecg-pop@1.0.0"  # bare name -> catalogue key
+    assert entry["params"] == {"fromScale": 0.5, "peakScale": 2, "fade": True}  # clamped, unknown dropped, defaults
+    assert result.repaired == 1 and result.rejected == []
+    assert jsonpatch.apply_patch(editor_scenario, result.patches) == result.scenario
+
+
+def test_unknown_animations_bad_params_and_broken_structure_are_refused(editor_scenario):
+    ops = [
+        {"op": "add", "path": WORD.format(0) + "/pluginChain", "value": [{"name": "sparkle@9.9.9", "params": {}}]},
+        {"op": "add", "path": WORD.format(1) + "/pluginChain",
+         "value": [{"name": "fadein@2.0.0", "params": {"ease": "wobbly"}}]},
+        {"op": "replace", "path": WORD.format(3) + "/baseTime", "value": [3.9, 3.5]},  # end before start
+        {"op": "replace", "path": WORD.format(0) + "/eType", "value": "sparkles"},
+        {"op": "replace", "path": "/version", "value": "1.3"},  # outside the captions
+        {"op": "move", "from": WORD.format(0), "path": WORD.format(1)},  # not an op the editor applies
+        {"op": "remove", "path": "/cues/42"},  # does not exist
+        {"op": "add", "path": WORD.format(2) + "/style/color", "value": "#ff0000"},  # fine
+    ]
+    result = apply_edits(editor_scenario, ops)
+    reasons = {r.op["path"]: r.reason for r in result.rejected}
+    assert "unknown animation" in reasons[WORD.format(0) + "/pluginChain"]
+    assert "ease" in reasons[WORD.format(1) + "/pluginChain"]
+    assert "invalid" in reasons[WORD.format(3) + "/baseTime"]
+    assert "invalid" in reasons[WORD.format(0) + "/eType"]
+    assert "only cues" in reasons["/version"]
+    assert "op must be" in reasons[WORD.format(1)]
+    assert "does not apply" in reasons["/cues/42"]
+    assert result.patches == [{"op": "add", "path": WORD.format(2) + "/style/color", "value": "#ff0000"}]
+
+
+def test_existing_editor_plugins_outside_the_catalogue_are_kept(editor_scenario):
+    """The editor's cwi-color (bare name, not one of ours) survives an edit of the same chain."""
+    chain_path = WORD.format(2) + "/pluginChain"
+    existing = editor_scenario["cues"][1]["root"]["children"][2]["pluginChain"][0]
+    ops = [{"op": "replace", "path": chain_path, "value": [existing, {"name": "ecg-pop@1.0.0", "params": {}}]}]
+    result = apply_edits(editor_scenario, ops)
+    assert result.rejected == []
+    assert [e["name"] for e in result.scenario["cues"][1]["root"]["children"][2]["pluginChain"]] == [
+        "cwi-color", "ecg-pop@1.0.0"]
+
+
+def test_params_edit_inside_an_entry_is_checked_against_its_animation(editor_scenario):
+    base = apply_edits(editor_scenario, [{"op": "add", "path": WORD.format(0) + "/pluginChain",
+                                          "value": [{"name": "ecg-pop@1.0.0", "params": {}}]}]).scenario
+    result = apply_edits(base, [{"op": "replace", "path": WORD.format(0) + "/pluginChain/0/params/peakScale",
+                                 "value": 7}])
+    assert result.scenario["cues"][1]["root"]["children"][0]["pluginChain"][0]["params"]["peakScale"] == 2
+    assert jsonpatch.apply_patch(base, result.patches) == result.scenario
+
+
+def test_selection_compressed_scenario_paths_are_relative_to_what_was_sent(editor_scenario):
+    compressed = {**editor_scenario, "cues": [editor_scenario["cues"][2]]}  # the editor kept clip c3 only
+    ops = [{"op": "add", "path": "/cues/0/root/children/1/style/color", "value": "#00ff00"},
+           {"op": "add", "path": "/cues/2/root/children/0/style/color", "value": "#00ff00"}]  # not in what was sent
+    result = apply_edits(compressed, ops)
+    assert result.scenario["cues"][0]["root"]["children"][1]["style"]["color"] == "#00ff00"
+    assert [r.op["path"] for r in result.rejected] == ["/cues/2/root/children/0/style/color"]
+
+
+def test_removing_a_word_does_not_count_shifted_existing_problems_as_new(editor_scenario):
+    """The bare cwi-color name is a known problem of the sent scenario; removing the word before it
+    shifts its path, which must not make the removal look harmful."""
+    result = apply_edits(editor_scenario, [{"op": "remove", "path": WORD.format(0)}])
+    assert result.rejected == [] and len(result.patches) == 1
+
+
+def test_duplicate_ids_are_refused(editor_scenario):
+    clone = copy.deepcopy(editor_scenario["cues"][0]["root"]["children"][0])
+    result = apply_edits(editor_scenario, [{"op": "add", "path": "/cues/0/root/children/-", "value": clone}])
+    assert result.patches == [] and "invalid" in result.rejected[0].reason
+
+
+@pytest.mark.parametrize("garbage", [None, "patch", {"op": "add"}, [1, 2]])
+def test_garbage_from_the_model_is_refused_not_raised(editor_scenario, garbage):
+    result = apply_edits(editor_scenario, garbage if isinstance(garbage, list) else [garbage])
+    assert result.patches == [] and result.scenario == editor_scenario
+
+
+def test_words_carry_their_voice_features_and_pointers(editor_scenario):
+    words = words_of(editor_scenario)
+    loud = max(words, key=lambda w: w.loudness_db)
+    assert (loud.text, loud.pointer, loud.pitch_hz) == ("AMAZING", WORD.format(2), 260)
+    text = describe_scenario(editor_scenario, max_words=100)
+    assert f"{WORD.format(2)} | AMAZING | 2.70s-3.50s | -9.8dB | 260Hz | cwi-color" in text
+    assert "max -9.8 dB" in text
+
+
+def test_catalogue_lists_the_builtin_animations_with_schemas():
+    keys = {a.key for a in published_animations()}
+    assert {"ecg-pop@1.0.0", "fadein@2.0.0", "ecg-loudness@1.0.0"} <= keys
+    assert resolve_key("fadein").key == "fadein@2.0.0"
+    fixed, problems = check_params(resolve_key("fadein@2.0.0"), {"from": "0.5", "ease": "linear"})
+    assert fixed == {"from": 0.5, "ease": "linear"} and problems == []
+
+
+def test_language_follows_the_prompt():
+    assert language_of("모든 자막을 노란색으로") == "ko"
+    assert language_of("make every loud word bounce") == "en"
