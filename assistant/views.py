@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
 
 from accounts.authentication import CookieOrBearerJWTAuthentication
@@ -36,15 +37,22 @@ MAX_PROMPT_CHARS = 4000
 MAX_HISTORY_ITEMS = 50
 
 
-class AssistantUserThrottle(UserRateThrottle):
+class _CurrentRates:
+    """Read the rate from the current settings (DRF binds the rates table once, at import)."""
+
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+
+class AssistantUserThrottle(_CurrentRates, UserRateThrottle):
     scope = "assistant_user"
 
 
-class AssistantUserDayThrottle(UserRateThrottle):
+class AssistantUserDayThrottle(_CurrentRates, UserRateThrottle):
     scope = "assistant_user_day"
 
 
-class AssistantIPThrottle(SimpleRateThrottle):
+class AssistantIPThrottle(_CurrentRates, SimpleRateThrottle):
     """Per client address whoever is signed in: many accounts behind one address share a limit."""
 
     scope = "assistant_ip"
