@@ -33,6 +33,7 @@ API_MD_PATHS = {
     ("get", "/health"), ("get", "/health/ready"), ("get", "/api/schema"), ("get", "/api/docs"),
     ("get", "/api/files/{}"),  # the local download URL behind downloadUrl
 }
+API_MD_PATHS |= {("post", "/api/v1/chatbot")}  # the editor's caption assistant (issue 13; docs/ASSISTANT.md)
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 
 
