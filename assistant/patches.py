@@ -244,6 +244,37 @@ def _concrete(op: dict, doc: dict) -> dict:
     return op
 
 
+def _inverse(op: dict, doc: Any) -> dict:
+    """The operation that undoes ``op`` on ``doc`` as it is now (``op`` has a concrete path)."""
+    path = op["path"]
+    if op["op"] == "add":
+        parent_path, _, key = path.rpartition("/")
+        parent = _resolve(doc, parent_path)
+        if isinstance(parent, dict) and jsonpointer.unescape(key) in parent:
+            return {"op": "replace", "path": path, "value": copy.deepcopy(parent[jsonpointer.unescape(key)])}
+        return {"op": "remove", "path": path}
+    old = copy.deepcopy(_resolve(doc, path))
+    return {"op": "replace" if op["op"] == "replace" else "add", "path": path, "value": old}
+
+
+def _apply_all(doc: Any, ops: list[dict]) -> None:
+    """Apply ``ops`` in place, all or none (undone in reverse order when one fails).
+
+    Values are copied in, so a later operation that edits inside an added value never changes what an
+    earlier returned operation says.
+    """
+    undo: list[dict] = []
+    try:
+        for o in ops:
+            inverse = _inverse(o, doc)
+            jsonpatch.apply_patch(doc, [copy.deepcopy(o)], in_place=True)
+            undo.append(inverse)
+    except Exception:
+        for inverse in reversed(undo):
+            jsonpatch.apply_patch(doc, [inverse], in_place=True)
+        raise
+
+
 def apply_edits(scenario: dict, raw_ops: Any) -> EditResult:
     """Apply what can be applied of ``raw_ops`` to ``scenario`` (not modified); see the module docstring."""
     result = EditResult(scenario=scenario)
@@ -271,10 +302,7 @@ def apply_edits(scenario: dict, raw_ops: Any) -> EditResult:
             try:
                 expanded = [_concrete(o, doc) for o in _with_parents(op, doc)]
                 expanded = [repairer.op(o, doc) for o in expanded]
-                trial = copy.deepcopy(doc) if len(expanded) > 1 else doc
-                for o in expanded:
-                    jsonpatch.apply_patch(trial, [o], in_place=True)
-                doc = trial
+                _apply_all(doc, expanded)
                 applied.extend((index, o) for o in expanded)
             except _Refuse as exc:
                 refused.append(Rejected(op, str(exc)))

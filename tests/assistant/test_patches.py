@@ -133,3 +133,15 @@ def test_catalogue_lists_the_builtin_animations_with_schemas():
 def test_language_follows_the_prompt():
     assert language_of("모든 자막을 노란색으로") == "ko"
     assert language_of("make every loud word bounce") == "en"
+
+
+def test_later_edits_inside_an_added_value_do_not_rewrite_earlier_patches(editor_scenario):
+    chain = WORD.format(0) + "/pluginChain"
+    ops = [{"op": "add", "path": chain, "value": [{"name": "ecg-pop@1.0.0", "params": {}}]},
+           {"op": "add", "path": chain + "/-", "value": {"name": "fadein@2.0.0", "params": {}}}]
+    result = apply_edits(editor_scenario, ops)
+    assert len(result.patches[0]["value"]) == 1  # still what the first operation added
+    assert result.patches[1]["path"] == chain + "/1"
+    assert jsonpatch.apply_patch(editor_scenario, result.patches) == result.scenario
+    assert [e["name"] for e in result.scenario["cues"][1]["root"]["children"][0]["pluginChain"]] == [
+        "ecg-pop@1.0.0", "fadein@2.0.0"]
