@@ -65,25 +65,45 @@ def _builtin_animations() -> tuple[Animation, ...]:
 
 
 def published_animations() -> tuple[Animation, ...]:
-    """Every animation users may apply, sorted by key (switch point: the assets catalogue's selector)."""
+    """Every animation users may apply, sorted by key (switch point: the assets catalogue's selector).
+
+    Called once per chat turn (``Catalogue.load``) from a thread that may use the database.
+    """
     return _builtin_animations()
 
 
-def animations_by_key() -> dict[str, Animation]:
-    return {a.key: a for a in published_animations()}
+class Catalogue:
+    """One snapshot of the published animations, looked up by key for one chat turn."""
+
+    def __init__(self, animations: tuple[Animation, ...] | list[Animation]):
+        self.animations = tuple(sorted(animations, key=lambda a: a.key))
+        self.by_key = {a.key: a for a in self.animations}
+
+    @classmethod
+    def load(cls) -> Catalogue:
+        return cls(published_animations())
+
+    def resolve(self, name: Any) -> Animation | None:
+        """The animation a chain entry names: ``name@version``; a bare name means ``@2.0.0`` (the editor's
+        rule), or the only/newest version we have when there is no 2.0.0 (a model's slip, repaired)."""
+        if not isinstance(name, str):
+            return None
+        if name in self.by_key:
+            return self.by_key[name]
+        if "@" in name:
+            return None
+        if f"{name}@2.0.0" in self.by_key:
+            return self.by_key[f"{name}@2.0.0"]
+        matches = sorted((a for a in self.animations if a.name == name), key=lambda a: _semver(a.version))
+        return matches[-1] if matches else None
+
+
+def _semver(version: str) -> tuple:
+    return tuple(int(p) if p.isdigit() else 0 for p in version.split("-")[0].split("."))
 
 
 def resolve_key(name: Any) -> Animation | None:
-    """The animation a chain entry names: ``name@version``, or a bare name (its only/newest version)."""
-    if not isinstance(name, str):
-        return None
-    by_key = animations_by_key()
-    if name in by_key:
-        return by_key[name]
-    if "@" not in name:
-        matches = sorted((a for a in by_key.values() if a.name == name), key=lambda a: a.version)
-        return matches[-1] if matches else None
-    return None
+    return Catalogue.load().resolve(name)
 
 
 # --- parameters --------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from typing import Any
 import jsonpatch
 import jsonpointer
 
-from assistant.catalogue import check_params, resolve_key
+from assistant.catalogue import Catalogue, check_params
 from rendering.pipeline.errors import ScenarioInvalid
 from rendering.pipeline.scenario import validate_scenario
 
@@ -137,8 +137,9 @@ def _exists(doc: Any, pointer: str) -> bool:
 class _Repairer:
     """Checks and repairs plugin entries against the catalogue; entries the editor already had pass as is."""
 
-    def __init__(self, original: dict):
+    def __init__(self, original: dict, catalogue: Catalogue):
         self.original = original
+        self.catalogue = catalogue
         self.count = 0
 
     def _known(self, chain_pointer: str, entry: Any) -> bool:
@@ -155,7 +156,7 @@ class _Repairer:
             entry = {"name": entry}
         if not isinstance(entry, dict):
             raise _Refuse("a plugin entry must be an object with name and params")
-        animation = resolve_key(entry.get("name"))
+        animation = self.catalogue.resolve(entry.get("name"))
         if animation is None:
             raise _Refuse(f"unknown animation {entry.get('name')!r}")
         fixed = dict(entry)
@@ -275,11 +276,12 @@ def _apply_all(doc: Any, ops: list[dict]) -> None:
         raise
 
 
-def apply_edits(scenario: dict, raw_ops: Any) -> EditResult:
+def apply_edits(scenario: dict, raw_ops: Any, catalogue: Catalogue | None = None) -> EditResult:
     """Apply what can be applied of ``raw_ops`` to ``scenario`` (not modified); see the module docstring."""
     result = EditResult(scenario=scenario)
     if not isinstance(raw_ops, list) or not isinstance(scenario, dict):
         return result
+    catalogue = catalogue or Catalogue.load()
     baseline = _problems(scenario)
     candidates: list[tuple[int, dict]] = []
     for i, raw in enumerate(raw_ops[:MAX_OPS]):
@@ -294,7 +296,7 @@ def apply_edits(scenario: dict, raw_ops: Any) -> EditResult:
     # start again (each round removes at least one operation, so this ends).
     invalid: list[Rejected] = []
     while True:
-        repairer = _Repairer(scenario)
+        repairer = _Repairer(scenario, catalogue)
         doc = copy.deepcopy(scenario)
         applied: list[tuple[int, dict]] = []
         refused: list[Rejected] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.catalogue import published_animations
+from assistant.catalogue import Catalogue
 from assistant.context import describe_animations, describe_scenario
 
 TOOL_NAME = "edit_scenario"
@@ -58,11 +58,13 @@ class ChatPrompt:
 
 
 def build_prompt(*, prompt: str, history: list[dict[str, Any]], scenario: dict, language: str,
-                 max_words: int, max_history: int = 8, max_tokens: int = 2048) -> ChatPrompt:
+                 max_words: int, max_history: int = 8, max_tokens: int = 2048,
+                 catalogue: Catalogue | None = None) -> ChatPrompt:
+    catalogue = catalogue or Catalogue.load()
     language_name = "Korean" if language == "ko" else "English"
     system = "\n\n".join([
         _RULES.replace("{language}", language_name),
-        "Animations:\n" + (describe_animations(published_animations()) or "(none)"),
+        "Animations:\n" + (describe_animations(catalogue.animations) or "(none)"),
         "Scenario:\n" + describe_scenario(scenario, max_words=max_words),
     ])
     messages: list[dict[str, str]] = []
@@ -84,13 +86,13 @@ def build_prompt(*, prompt: str, history: list[dict[str, Any]], scenario: dict, 
     return ChatPrompt(system=system, messages=messages, max_tokens=max_tokens)
 
 
-def constrained_schema(scenario: dict, *, max_words: int) -> dict[str, Any]:
+def constrained_schema(scenario: dict, *, max_words: int, catalogue: Catalogue | None = None) -> dict[str, Any]:
     """A tighter output schema for small local models (turned into a grammar): paths can only name the
     listed words' animation list or style properties, and animation names only come from the catalogue."""
     from assistant.context import words_of
 
     words = words_of(scenario)[:max_words]
-    keys = [a.key for a in published_animations()]
+    keys = [a.key for a in (catalogue or Catalogue.load()).animations]
     if not words:
         return {**OUTPUT_SCHEMA, "properties": {**OUTPUT_SCHEMA["properties"], "patches": {
             "type": "array", "maxItems": 0, "items": {"type": "object"}}}}

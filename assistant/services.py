@@ -17,6 +17,7 @@ from asgiref.sync import sync_to_async
 
 from assistant import config as assistant_config
 from assistant import results
+from assistant.catalogue import Catalogue
 from assistant.context import language_of
 from assistant.patches import EditResult, apply_edits
 from assistant.prompts import ChatPrompt, build_prompt, constrained_schema
@@ -70,13 +71,14 @@ def _provider(cfg: assistant_config.AssistantConfig) -> Any:
 
 
 def _prepare(*, prompt: str, history: list, scenario: dict, language: str,
-             cfg: assistant_config.AssistantConfig) -> ChatPrompt:
+             cfg: assistant_config.AssistantConfig, catalogue: Catalogue) -> ChatPrompt:
     local = cfg.provider == "local"
     max_words = cfg.local_max_words if local else cfg.max_words
     chat = build_prompt(prompt=prompt, history=history, scenario=scenario, language=language,
-                        max_words=max_words, max_tokens=min(cfg.max_tokens, 768) if local else cfg.max_tokens)
+                        max_words=max_words, max_tokens=min(cfg.max_tokens, 768) if local else cfg.max_tokens,
+                        catalogue=catalogue)
     if local:
-        chat.schema = constrained_schema(scenario, max_words=max_words)
+        chat.schema = constrained_schema(scenario, max_words=max_words, catalogue=catalogue)
     return chat
 
 
@@ -192,8 +194,9 @@ async def chat(*, prompt: str, history: list[dict[str, Any]], scenario: dict | N
                        completion=message("not_configured", language), code="ASSISTANT_NOT_CONFIGURED")
     scenario = scenario if isinstance(scenario, dict) else {}
     deadline = started + cfg.timeout
+    catalogue = await sync_to_async(Catalogue.load)()  # the one read of the catalogue (may use the database)
     chat_prompt = await sync_to_async(_prepare, thread_sensitive=False)(
-        prompt=prompt, history=history, scenario=scenario, language=language, cfg=cfg)
+        prompt=prompt, history=history, scenario=scenario, language=language, cfg=cfg, catalogue=catalogue)
     try:
         if cfg.provider == "local":
             out = await _ask_local(chat_prompt, cfg, deadline)
@@ -208,7 +211,8 @@ async def chat(*, prompt: str, history: list[dict[str, Any]], scenario: dict | N
                            completion=message("not_configured", language), code="ASSISTANT_NOT_CONFIGURED")
         raise AssistantError(exc.code, _failure_message(language), status=502,
                              details={"provider": cfg.provider}) from exc
-    edit = await sync_to_async(apply_edits, thread_sensitive=False)(scenario, out.data.get("patches") or [])
+    edit = await sync_to_async(apply_edits, thread_sensitive=False)(scenario, out.data.get("patches") or [],
+                                                                    catalogue)
     logger.info("assistant: user %s, %s/%s: %d patch(es) applied, %d refused, %d repaired", user_id,
                 cfg.provider, out.model, len(edit.patches), len(edit.rejected), edit.repaired)
     return _answer(out=out, edit=edit, language=language, started=started)
