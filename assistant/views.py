@@ -1,18 +1,25 @@
 """``POST /api/v1/chatbot``: the editor's caption assistant (an async view; docs/ASSISTANT.md).
 
-Async because a turn can wait seconds for a model: the request waits on the network or on the worker's
-answer without holding a thread. Authentication, the Origin rule for cookie auth and the rate limits are
-the project's own DRF classes, run once up front; errors leave in the one envelope (ecg.exceptions).
+Async because a turn can wait seconds for a model. The project's ASGI handler runs the middleware chain
+on a request thread (ecg/handler.py), so a view that simply awaited the model would park that thread and
+a handler slot for the whole turn; instead the checks run first (their errors keep their HTTP statuses) and
+the answer is a streamed JSON body: the wait happens on the event loop with no thread, and a failure of
+the model after that point arrives as the error envelope (with ``status``) in a 200 body.
+Authentication, the Origin rule for cookie auth and the rate limits are the project's own DRF classes, run
+once up front; errors leave in the one envelope (ecg.exceptions).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
-from asgiref.sync import sync_to_async
-from django.http import HttpRequest, JsonResponse
+from asgiref.sync import SyncToAsync, sync_to_async
+from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
 from rest_framework.parsers import JSONParser
@@ -28,6 +35,7 @@ from ecg.exceptions import (
     ValidationFailed,
     api_exception_handler,
     default_message,
+    error_body,
     error_response,
 )
 
@@ -111,8 +119,49 @@ def _parse(raw: bytes) -> dict[str, Any]:
     return {"prompt": prompt.strip(), "history": history[-MAX_HISTORY_ITEMS:], "scenario": scenario}
 
 
+KEEPALIVE_SECONDS = 10.0
+
+
+def _release_request_thread() -> None:
+    """Hand back the thread Django's ASGI handler reserved for this request (as ``ops.events`` does for
+    its streams): while the model thinks, the response is streaming and needs no thread. Best effort."""
+    try:
+        context = SyncToAsync.thread_sensitive_context.get(None)
+        executor = SyncToAsync.context_to_thread_executor.pop(context, None) if context is not None else None
+        if executor is not None:
+            executor.shutdown(wait=False)
+    except Exception:  # noqa: BLE001
+        logger.debug("assistant: could not release the request thread", exc_info=True)
+
+
+async def _answer_stream(request: HttpRequest, data: dict[str, Any], user_id: Any) -> AsyncIterator[bytes]:
+    """The answer as a streamed JSON body: blank padding every few seconds while the model works (JSON may
+    start with whitespace; it keeps proxies from closing an idle connection), then the one JSON object."""
+    _release_request_thread()
+    task = asyncio.ensure_future(services.chat(prompt=data["prompt"], history=data["history"],
+                                               scenario=data["scenario"], user_id=user_id))
+    try:
+        while not task.done():
+            done, _ = await asyncio.wait({task}, timeout=KEEPALIVE_SECONDS)
+            if not done:
+                yield b" "
+        try:
+            body = task.result()
+        except ApplicationError as exc:
+            body = error_body(request.path, exc.code, exc.message, exc.status, exc.details)
+            body["status"] = exc.status
+        except Exception:
+            logger.exception("assistant: chat turn failed for user %s", user_id)
+            body = error_body(request.path, "INTERNAL_ERROR", default_message("INTERNAL_ERROR"), 500)
+            body["status"] = 500
+        yield json.dumps(body, ensure_ascii=False).encode()
+    finally:
+        if not task.done():  # the client went away: stop waiting for the model
+            task.cancel()
+
+
 @csrf_exempt
-async def chatbot(request: HttpRequest) -> JsonResponse:
+async def chatbot(request: HttpRequest) -> HttpResponseBase:
     if request.method != "POST":
         response = error_response(request, "METHOD_NOT_ALLOWED", default_message("METHOD_NOT_ALLOWED"), 405)
         response["Allow"] = "POST, OPTIONS"
@@ -121,7 +170,8 @@ async def chatbot(request: HttpRequest) -> JsonResponse:
         user = await sync_to_async(_gate)(request)
     except drf.APIException as exc:
         return _drf_error(request, exc)
-    limit = assistant_config.load().max_body_bytes
+    cfg = assistant_config.load()
+    limit = cfg.max_body_bytes
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -133,8 +183,15 @@ async def chatbot(request: HttpRequest) -> JsonResponse:
                               413, {"max_bytes": limit})
     try:
         data = _parse(raw)
-        body = await services.chat(prompt=data["prompt"], history=data["history"], scenario=data["scenario"],
-                                   user_id=user.pk)
+        if cfg.provider == "none":  # answered at once: nothing to wait for
+            body = await services.chat(prompt=data["prompt"], history=data["history"], scenario=data["scenario"],
+                                       user_id=user.pk)
+            return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
     except ApplicationError as exc:
         return error_response(request, exc.code, exc.message, exc.status, exc.details, exc.headers)
-    return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
+    # A model is asked: stream the answer so that no request thread (and no handler slot) waits with it.
+    response = StreamingHttpResponse(_answer_stream(request, data, user.pk),
+                                     content_type="application/json; charset=utf-8")
+    response["Cache-Control"] = "no-store"
+    response["X-Accel-Buffering"] = "no"
+    return response

@@ -266,14 +266,14 @@ def _plain_paths() -> dict[str, dict]:
                            "`completion` saying so, in the prompt's language. Rate-limited per user and per address.",
             "requestBody": {"required": True, "content": {"application/json": {"schema": _chatbot_request()}}},
             "responses": {
-                "200": _json(_chatbot_response(), "The reply (and the edits that apply)"),
+                "200": _json({"oneOf": [_chatbot_response(), _ref("Error")]},
+                             "The reply (and the edits that apply). Streamed once a model is asked: a model "
+                             "failure then arrives here as the error envelope with `status` 502/504"),
                 "400": _error(400, "INVALID_JSON"), "401": _error(401),
                 "403": _error(403, "ORIGIN_NOT_ALLOWED (cookie from a foreign origin)"),
                 "413": _error(413, "ASSISTANT_PAYLOAD_TOO_LARGE"), "422": _error(422),
                 "429": {**_error(429), "headers": {"Retry-After": {"schema": {"type": "integer"},
-                                                                   "description": "Seconds to wait"}}},
-                "502": _error(502, "ASSISTANT_PROVIDER_ERROR: the model provider failed"),
-                "504": _error(504, "ASSISTANT_TIMEOUT: no answer in time")}}},
+                                                                   "description": "Seconds to wait"}}}}}},
         "/health": {"get": {
             "operationId": "health_live", "tags": ["operations"], "security": [{}],
             "summary": "Liveness (no I/O)",

@@ -8,11 +8,14 @@ import threading
 import dramatiq
 import jsonpatch
 import pytest
+from asgiref.sync import async_to_sync
 from fake_llm import Step, anthropic_answer, openai_answer
 from rest_framework.test import APIClient
 from support import PASSWORD
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+]
 
 URL = "/api/v1/chatbot"
 FRONTEND = "http://localhost:3000"
@@ -23,6 +26,18 @@ def turn(prompt: str, scenario: dict | None, history: list | None = None) -> dic
     return {"prompt": prompt, "conversation_history": history or [
         {"id": "m1", "content": "안녕하세요! 자막 편집을 도와드릴게요.", "sender": "bot",
          "timestamp": "2026-11-29T00:00:00.000Z"}], "scenario_data": scenario, "use_langchain": True}
+
+
+def body_of(response) -> dict:
+    """The JSON answer, whether it was streamed (a model was asked) or not."""
+    if response.streaming:
+        async def collect() -> bytes:
+            return b"".join([chunk async for chunk in response.streaming_content])
+
+        raw = async_to_sync(collect)()
+        assert response["Content-Type"].startswith("application/json")
+        return json.loads(raw)
+    return response.json()
 
 
 def editor_reads(body: dict) -> None:
@@ -64,7 +79,7 @@ def test_openai_compatible_model_edits_the_captions(auth_api, editor_scenario, a
     ]})))
     response = auth_api.post(URL, turn("큰 소리 단어를 크게 해줘", editor_scenario), format="json")
     assert response.status_code == 200
-    body = response.json()
+    body = body_of(response)
     editor_reads(body)
     assert body["has_scenario_edits"] is True and body["edit_result"]["applied"] == 2
     assert body["completion"].startswith("큰 소리 단어를 키웠어요.")
@@ -86,7 +101,7 @@ def test_anthropic_model_edits_the_captions(auth_api, editor_scenario, assistant
         {"op": "add", "path": f"/cues/0/root/children/{i}/style/color", "value": "#ffd400"} for i in range(3)]})))
     history = [{"id": "1", "content": "hi", "sender": "user", "timestamp": "t"},
                {"id": "2", "content": "Hello! How can I help?", "sender": "bot", "timestamp": "t"}]
-    body = auth_api.post(URL, turn("make the first clip yellow", editor_scenario, history), format="json").json()
+    body = body_of(auth_api.post(URL, turn("make the first clip yellow", editor_scenario, history), format="json"))
     editor_reads(body)
     assert body["has_scenario_edits"] is True and len(body["json_patches"]) == 6  # 3 colours + 3 new style objects
     assert body["edit_result"]["explanation"] == "Made the first clip yellow."
@@ -101,7 +116,7 @@ def test_selection_compressed_scenario_round_trip(auth_api, editor_scenario, ass
     fake_llm.script(Step(body=openai_answer({"reply": "ok", "patches": [
         {"op": "add", "path": "/cues/0/root/children/0/pluginChain",
          "value": [{"name": "fadein@2.0.0", "params": {}}]}]})))
-    body = auth_api.post(URL, turn("apply fadein", compressed), format="json").json()
+    body = body_of(auth_api.post(URL, turn("apply fadein", compressed), format="json"))
     assert body["json_patches"][0]["path"] == "/cues/0/root/children/0/pluginChain"
     assert "quiet" in fake_llm.requests[0]["body"]["messages"][0]["content"]
     assert "AMAZING" not in fake_llm.requests[0]["body"]["messages"][0]["content"]
@@ -110,7 +125,7 @@ def test_selection_compressed_scenario_round_trip(auth_api, editor_scenario, ass
 def test_a_question_gets_an_answer_without_edits(auth_api, editor_scenario, assistant_settings, fake_llm):
     assistant_settings(provider="openai", base_url=f"{fake_llm.url}/v1", model="m")
     fake_llm.script(Step(body=openai_answer({"reply": "There are 3 clips.", "patches": []})))
-    body = auth_api.post(URL, turn("how many clips are there?", editor_scenario), format="json").json()
+    body = body_of(auth_api.post(URL, turn("how many clips are there?", editor_scenario), format="json"))
     editor_reads(body)
     assert body == {**body, "completion": "There are 3 clips.", "has_scenario_edits": False, "json_patches": []}
 
@@ -119,15 +134,17 @@ def test_provider_failure_is_an_error_with_a_code(auth_api, editor_scenario, ass
     assistant_settings(provider="openai", base_url=f"{fake_llm.url}/v1", model="m", retries=0)
     fake_llm.script(Step(401, {"error": {"message": "invalid api key"}}))
     response = auth_api.post(URL, turn("hello", editor_scenario), format="json")
-    assert response.status_code == 502
-    assert response.json()["error"] == "ASSISTANT_PROVIDER_ERROR" and "invalid api key" not in response.content.decode()
+    assert response.status_code == 200  # streamed: the status was sent before the model failed
+    body = body_of(response)
+    assert body["error"] == "ASSISTANT_PROVIDER_ERROR" and body["status"] == 502  # the editor throws on `error`
+    assert "invalid api key" not in json.dumps(body)
 
 
 def test_provider_timeout_is_504(auth_api, editor_scenario, assistant_settings, fake_llm):
     assistant_settings(provider="openai", base_url=f"{fake_llm.url}/v1", model="m", retries=0, http_timeout=0.3)
     fake_llm.script(Step(body=openai_answer({"reply": "late", "patches": []}), delay=1.5))
-    response = auth_api.post(URL, turn("hello", editor_scenario), format="json")
-    assert response.status_code == 504 and response.json()["error"] == "ASSISTANT_TIMEOUT"
+    body = body_of(auth_api.post(URL, turn("hello", editor_scenario), format="json"))
+    assert body["error"] == "ASSISTANT_TIMEOUT" and body["status"] == 504 and body["message"]
 
 
 def test_authentication_is_required(api, editor_scenario, assistant_settings):
@@ -209,7 +226,7 @@ def test_local_model_request_runs_on_the_worker_queue(auth_api, editor_scenario,
     worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=50)
     worker.start()
     try:
-        body = auth_api.post(URL, turn("color the quiet words", editor_scenario), format="json").json()
+        body = body_of(auth_api.post(URL, turn("color the quiet words", editor_scenario), format="json"))
     finally:
         worker.stop()
     editor_reads(body)
@@ -224,5 +241,5 @@ def test_local_model_request_runs_on_the_worker_queue(auth_api, editor_scenario,
 
 def test_local_request_times_out_without_a_worker(auth_api, editor_scenario, assistant_settings):
     assistant_settings(provider="local", timeout=0.5)
-    response = auth_api.post(URL, turn("hello", editor_scenario), format="json")
-    assert response.status_code == 504 and response.json()["error"] == "ASSISTANT_TIMEOUT"
+    body = body_of(auth_api.post(URL, turn("hello", editor_scenario), format="json"))
+    assert body["error"] == "ASSISTANT_TIMEOUT" and body["status"] == 504
