@@ -1,8 +1,9 @@
 """The catalogue of animations the assistant may apply: plugin keys, descriptions and parameter schemas.
 
-``published_animations()`` is the one place the assistant reads it from. Until the asset catalogue
-(`assets` app) lands, it reads the manifests of the built-in plugin folders (the same ones the renderer
-falls back to); at merge time this function switches to the catalogue's selector and nothing else changes.
+``published_animations()`` is the one place the assistant reads it from: the asset catalogue's selector
+(`assets.selectors.published_animations`, the published rows with their manifests' schemas), read once per
+chat turn into a ``Catalogue``. ``Catalogue.from_folder`` builds one from plugin folders on disk, for tools
+that run without a database (bench/chatbot.py).
 """
 
 from __future__ import annotations
@@ -12,13 +13,11 @@ import logging
 import math
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
-_PLUGINS_DIR = Path(__file__).resolve().parent.parent / "rendering" / "plugins"
 _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 
 
@@ -50,10 +49,9 @@ def _from_manifest(manifest: dict[str, Any]) -> Animation | None:
                      default_offset=list(offset) if isinstance(offset, list) and len(offset) == 2 else None)
 
 
-@lru_cache(maxsize=1)
-def _builtin_animations() -> tuple[Animation, ...]:
+def _from_folder(folder: Path) -> tuple[Animation, ...]:
     out: list[Animation] = []
-    for manifest_path in sorted(_PLUGINS_DIR.glob("*@*/manifest.json")):
+    for manifest_path in sorted(folder.glob("*@*/manifest.json")):
         try:
             animation = _from_manifest(json.loads(manifest_path.read_text(encoding="utf-8")))
         except (OSError, ValueError):
@@ -65,11 +63,18 @@ def _builtin_animations() -> tuple[Animation, ...]:
 
 
 def published_animations() -> tuple[Animation, ...]:
-    """Every animation users may apply, sorted by key (switch point: the assets catalogue's selector).
+    """Every animation users may apply: the asset catalogue's published rows (a database read)."""
+    from assets.selectors import published_animations as catalogue_rows
 
-    Called once per chat turn (``Catalogue.load``) from a thread that may use the database.
-    """
-    return _builtin_animations()
+    out = []
+    for row in catalogue_rows():
+        offset = row.get("timeOffset")
+        out.append(Animation(key=row["key"], name=row["name"], version=row["version"],
+                             title=str(row.get("titleEn") or row.get("title") or row["name"]),
+                             description=str(row.get("descriptionEn") or row.get("description") or ""),
+                             schema=row.get("schema") or {},
+                             default_offset=list(offset) if isinstance(offset, list) and len(offset) == 2 else None))
+    return tuple(out)
 
 
 class Catalogue:
@@ -82,6 +87,11 @@ class Catalogue:
     @classmethod
     def load(cls) -> Catalogue:
         return cls(published_animations())
+
+    @classmethod
+    def from_folder(cls, folder: Path) -> Catalogue:
+        """From ``name@version/manifest.json`` folders (no database), e.g. ``assets.catalogue.BUNDLED_DIR``."""
+        return cls(_from_folder(folder))
 
     def resolve(self, name: Any) -> Animation | None:
         """The animation a chain entry names: ``name@version``; a bare name means ``@2.0.0`` (the editor's

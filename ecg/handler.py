@@ -18,7 +18,15 @@ spends more CPU on moving each request between the event loop and threads than o
    slow upload never holds one, and file downloads and streams are not limited at all.
 
 Long-lived responses keep Django's own per-request context, whose thread the stream hands back once it is
-streaming (``ops.events``): a reused thread must never be parked under an open stream.
+streaming (``release_request_thread``, called by ``ops.events``): a reused thread must never be parked under
+an open stream.
+
+This is the one module that relies on private details of Django and asgiref: ``BaseHandler._middleware_chain``
+(replaced in ``load_middleware``), ``SyncToAsync.thread_sensitive_context`` and
+``SyncToAsync.context_to_thread_executor`` (``release_request_thread``). ``tests/test_handler_internals.py``
+checks each of them against the installed versions and fails loudly on an upgrade that changes them;
+``PRIVATE_API_VERSIONS`` says which versions they were written against. Extend request routing in
+``ASGIHandler.__call__`` (e.g. to take a request body before Django buffers it).
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 
-from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from asgiref.sync import SyncToAsync, ThreadSensitiveContext, sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler as DjangoASGIHandler
 
@@ -39,6 +47,7 @@ STREAM_PATHS = re.compile(r"^(/api/jobs/[^/]+/events|/api/v1/chatbot)/?$")  # lo
 LONG_RESPONSES = re.compile(r"^/api/files/")  # downloads: a slow client may take minutes
 BODYLESS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_IDLE_THREADS = 256  # kept for reuse; bursts beyond this get fresh threads that end with their request
+PRIVATE_API_VERSIONS = {"django": "5.2", "asgiref": "3.9"}  # checked by tests/test_handler_internals.py
 _holds_slot: contextvars.ContextVar[bool] = contextvars.ContextVar("ecg_holds_slot", default=False)
 
 
@@ -77,7 +86,16 @@ class ASGIHandler(DjangoASGIHandler):
 
         self._middleware_chain = limited_chain
 
+    def route(self, scope):
+        """Extension point: an ASGI app that serves this request instead of Django (for example an upload body
+        streamed to storage before Django would buffer it), or None for the usual path below."""
+        return None
+
     async def __call__(self, scope, receive, send) -> None:
+        app = self.route(scope) if scope["type"] == "http" else None
+        if app is not None:
+            await app(scope, receive, send)
+            return
         path = scope.get("path", "")
         if scope["type"] != "http" or not self._reuse_threads or STREAM_PATHS.match(path):
             await super().__call__(scope, receive, send)
@@ -103,3 +121,22 @@ class ASGIHandler(DjangoASGIHandler):
                 self._idle.append(executor)
             else:
                 executor.shutdown(wait=False)
+
+
+def release_request_thread() -> None:
+    """Hand back the thread Django's ASGI handler reserved for this request's thread-sensitive calls.
+
+    Django runs each request inside an asgiref ``ThreadSensitiveContext`` whose single-thread executor
+    lives until the response is finished: harmless for a normal request, one parked OS thread per open
+    connection for a stream. Everything a stream does afterwards is thread-insensitive, so the executor
+    is retired here; a later thread-sensitive call (closing the response) simply gets a fresh one, which
+    the context shuts down as usual. Best effort at run time (streams keep working if asgiref changes);
+    the internals test is what fails loudly.
+    """
+    try:
+        context = SyncToAsync.thread_sensitive_context.get(None)
+        executor = SyncToAsync.context_to_thread_executor.pop(context, None) if context is not None else None
+        if executor is not None:
+            executor.shutdown(wait=False)
+    except Exception:  # noqa: BLE001
+        logger.debug("could not release the request thread", exc_info=True)

@@ -3,7 +3,8 @@
 Three pieces complete what drf-spectacular infers from the DRF views:
 - ``AutoSchema`` documents the error responses every operation can give, in the envelope of its area
   (API.md section 0: flat, auth validation list, render object), so clients and the fuzzer see them;
-- ``CookieOrBearerScheme`` describes our authentication (Bearer header *or* the ``access_token`` cookie);
+- ``accounts.schema.CookieOrBearerScheme`` (with the authentication it describes) documents the Bearer header
+  *or* ``access_token`` cookie;
 - ``add_plain_django_paths`` adds the endpoints that are plain Django views (Google redirects, the signed
   upload PUT and download, the SSE stream, health probes, the schema itself).
 Everything here is description only: no view changes behaviour because of this module.
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from rest_framework import permissions, serializers
 
@@ -127,24 +127,6 @@ class AutoSchema(BaseAutoSchema):
         return dict(sorted(responses.items()))
 
 
-class CookieOrBearerScheme(OpenApiAuthenticationExtension):
-    """The access JWT in ``Authorization: Bearer`` or in the HttpOnly ``access_token`` cookie (either)."""
-
-    target_class = "accounts.authentication.CookieOrBearerJWTAuthentication"
-    name = ["bearerAuth", "cookieAuth"]
-
-    def get_security_requirement(self, auto_schema: Any) -> list[dict]:
-        return [{"bearerAuth": []}, {"cookieAuth": []}]
-
-    def get_security_definition(self, auto_schema: Any) -> list[dict]:
-        return [
-            {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-            {"type": "apiKey", "in": "cookie", "name": "access_token",
-             "description": "Set by login/signup/refresh/Google login. Writes with this cookie need an allowed "
-                            "Origin (or Referer)."},
-        ]
-
-
 # --- plain Django views -----------------------------------------------------------------------------
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -235,6 +217,17 @@ def _plain_paths() -> dict[str, dict]:
                 "403": _error(403, "The upload URL is invalid or has expired"),
                 "405": _error(405, "Method not allowed"),
                 "413": _error(413)}}},
+        "/plugins/{plugin_key}/{path}": {"get": {
+            "operationId": "plugin_origin_file", "tags": ["assets"], "security": [{}],
+            "summary": "Plugin origin: a published animation's manifest.json, entry module (text/javascript) or "
+                       "asset; CORS for the frontend origins, immutable caching per version",
+            "parameters": [_path_param("plugin_key", "name@version (may be URL-encoded)"),
+                           _path_param("path", "A file of the plugin's folder, e.g. index.mjs")],
+            "responses": {
+                "200": {"description": "The file", "content": {"*/*": {"schema": {"type": "string",
+                                                                                 "format": "binary"}}}},
+                "304": {"description": "Not modified (If-None-Match)"},
+                "404": _error(404, "Unknown, unpublished, or not a file of that plugin")}}},
         "/api/files/{token}": {"get": {
             "operationId": "files_download", "tags": ["files"], "security": [{}],
             "summary": "Signed, expiring local download (an attachment named after the source video)",

@@ -10,15 +10,17 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from ecg.estimates import measured_rtf
+from ecg.estimates import estimate_seconds
 from ecg.exceptions import ApplicationError
 from ecg.jobs import ACTIVE, REPLAY_RESET, TERMINAL, JobStatus, transition
 from rendering import quotas, sources
 from rendering.models import RenderJob
+from rendering.pipeline.options import DEFAULT_FORMAT, DEFAULT_QUALITY, check_options
+from rendering.signals import render_created
 
 logger = logging.getLogger(__name__)
 DEFAULT_RTF = 1.0  # bench/render.py on 2 CPU cores, 720p; refined by measured jobs
-FORMATS = ("mp4", "mov", "webm")
+STARTUP_SECONDS = 2.0  # browser page and encoder set-up
 
 
 class RenderInvalid(ApplicationError):
@@ -27,40 +29,22 @@ class RenderInvalid(ApplicationError):
 
 
 def validate_options(raw: Any, *, source) -> tuple[dict, list[dict]]:
-    """Resolve options against the source; return (options, problems) — every problem, not the first."""
-    problems: list[dict] = []
+    """Resolve options against the source; return (options, problems) — every problem, not the first.
+
+    Bounds and defaults are the pipeline's (``rendering.pipeline.options``): one validator for every caller.
+    """
     raw = raw if isinstance(raw, dict) else ({} if raw is None else None)
     if raw is None:
         return {}, [{"path": "options", "code": "type", "message": "options must be an object"}]
-
-    def number(name: str, lo: float, hi: float, *, integer: bool = True, even: bool = False):
-        value = raw.get(name)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and value != int(value)):
-            problems.append({"path": f"options.{name}", "code": "type", "message": f"{name} must be a number"})
-            return None
-        if not lo <= value <= hi:
-            problems.append({"path": f"options.{name}", "code": "range", "message": f"{name} must be {lo}–{hi}"})
-            return None
-        if even and int(value) % 2:
-            problems.append({"path": f"options.{name}", "code": "even", "message": f"{name} must be even"})
-            return None
-        return int(value) if integer else float(value)
-
-    width = number("width", 16, 3840, even=True)
-    height = number("height", 16, 2160, even=True)
-    fps = number("fps", 1, 60, integer=False)
-    quality = number("quality", 1, 100)
-    fmt = raw.get("format", "mp4")
-    if fmt not in FORMATS:
-        problems.append({"path": "options.format", "code": "choice", "message": "format must be mp4, mov or webm"})
+    clean, problems = check_options(raw)
+    width, height, fps = clean["width"], clean["height"], clean["fps"]
     if source is not None:
         # Default to the source size (rounded down to even: H.264/VP9 with 4:2:0 need even sizes).
         width = width or (source.width // 2 * 2 if source.width else None)
         height = height or (source.height // 2 * 2 if source.height else None)
         fps = fps or (round(source.frame_rate, 3) if source.frame_rate else 30.0)
-    return {"width": width, "height": height, "fps": fps, "quality": quality or 90, "format": fmt}, problems
+    return {"width": width, "height": height, "fps": fps, "quality": clean["quality"] or DEFAULT_QUALITY,
+            "format": clean["format"] or DEFAULT_FORMAT}, problems
 
 
 def validate_scenario(raw: Any) -> tuple[dict | None, list[dict]]:
@@ -73,9 +57,11 @@ def validate_scenario(raw: Any) -> tuple[dict | None, list[dict]]:
         return None, [{**p, "path": f"scenario.{p['path']}" if p.get("path") else "scenario"} for p in exc.problems]
 
 
-def estimate_seconds(duration: float | None) -> float:
-    return round(2.0 + (duration or 0.0) * measured_rtf(RenderJob, duration_field="media_duration",
-                                                          default=DEFAULT_RTF), 1)
+def scenario_plugins(scenario: dict) -> list[str]:
+    """Every plugin (name@version) a validated scenario uses."""
+    from rendering.pipeline.scenario import plugin_names
+
+    return plugin_names(scenario)
 
 
 def time_limit_ms(duration: float | None) -> int:
@@ -130,7 +116,9 @@ def render_create(*, user, scenario: Any, options: Any, file_key: str | None = N
             owner=user, video=video, transcription_job_id=source.transcription_job_id, scenario=migrated,
             scenario_original=scenario, scenario_version=str(scenario.get("version", "")), options=resolved,
             seed=random.SystemRandom().randrange(1, 2**31), media_duration=video.duration,
-            estimated_seconds=estimate_seconds(video.duration))
+            estimated_seconds=estimate_seconds(RenderJob, video.duration, default_rtf=DEFAULT_RTF,
+                                              startup_seconds=STARTUP_SECONDS))
+        render_created.send(sender=RenderJob, job=job, plugins=scenario_plugins(migrated))
         enqueue(job)
     logger.info("render job %s created for video %s via %s", job.pk, video.pk, source.via)
     return job

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import uuid
 
+from django.utils.translation import gettext as _
+
 from ecg.estimates import job_eta_seconds
 from ecg.exceptions import NotFoundError
+from ecg.http import shown_id
 from ecg.jobs import JobStatus
 from transcription.labels import ERROR_MESSAGES, STAGE_LABELS
 from transcription.models import TranscriptionJob
@@ -20,7 +23,8 @@ def job_get(*, user, job_id, with_result: bool = False) -> TranscriptionJob:
     queryset = queryset.defer("error_traceback") if with_result else queryset.defer("result", "error_traceback")
     job = queryset.filter(pk=job_uuid).first() if (job_uuid := parse_uuid(job_id)) else None
     if job is None:
-        raise NotFoundError("JOB_NOT_FOUND")
+        raise NotFoundError("JOB_NOT_FOUND", _("Transcription job %(id)s was not found.") % {"id": shown_id(job_id)},
+                            details={"id": shown_id(job_id)})
     return job
 
 

@@ -7,10 +7,10 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from ecg.exceptions import ApplicationError
+from ecg.http import ClientIpUserThrottle
 from ecg.jobs import JobStatus
 from ecg.schema import ErrorSerializer
 from transcription import exports, selectors, services
@@ -153,7 +153,7 @@ class LegacyResultSerializer(serializers.Serializer):
 _JOB_ID = OpenApiParameter("job_id", str, OpenApiParameter.PATH, description="Transcription job id (UUID)")
 
 
-class TranscriptionRequestThrottle(UserRateThrottle):
+class TranscriptionRequestThrottle(ClientIpUserThrottle):
     scope = "transcription_request"
 
 

@@ -8,10 +8,10 @@ written to a temporary name next to `out_path` and renamed only when complete.
 from __future__ import annotations
 
 import logging
-import math
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import asdict
 from fractions import Fraction
 from pathlib import Path
 
@@ -38,7 +38,7 @@ from .errors import (
     RenderError,
     ScenarioInvalid,
 )
-from .options import FORMATS, RendererConfig, RenderOptions, RenderResult
+from .options import RendererConfig, RenderOptions, RenderResult, check_options
 from .plugins import resolve_plugins
 from .probe import SourceInfo, probe_source
 from .scenario import active_intervals, plugin_names, validate_scenario
@@ -71,19 +71,11 @@ def output_geometry(info: SourceInfo, options: RenderOptions) -> tuple[int, int,
 
 
 def _check_options(options: RenderOptions) -> None:
-    problems = []
-    if options.format not in FORMATS:
-        problems.append(f"format must be one of {', '.join(FORMATS)}")
-    for name in ("width", "height"):
-        v = getattr(options, name)
-        if v is not None and not (16 <= v <= 4096):
-            problems.append(f"{name} out of range")
-    if options.fps is not None and not (0 < options.fps <= 240 and math.isfinite(options.fps)):
-        problems.append("fps out of range")
-    if not 1 <= int(options.quality) <= 100:
-        problems.append("quality must be 1–100")
+    """The pipeline's own guard (it runs without the API too: ``manage.py render``, bench), same bounds."""
+    _clean, problems = check_options({k: v for k, v in asdict(options).items() if v is not None})
     if problems:
-        raise RenderError("RENDER_INVALID_INPUT", "; ".join(problems), {"problems": problems})
+        messages = [problem["message"] for problem in problems]
+        raise RenderError("RENDER_INVALID_INPUT", "; ".join(messages), {"problems": messages})
 
 
 def render_video(
@@ -96,8 +88,12 @@ def render_video(
     seed: int,
     report: Callable[[int, int], None] = _noop_report,
     should_cancel: Callable[[], bool] = _never,
+    plugin_dirs: Mapping[str, str] | None = None,
 ) -> RenderResult:
-    """Burn the scenario's captions into the source video; write `out_path` only on success."""
+    """Burn the scenario's captions into the source video; write `out_path` only on success.
+
+    `plugin_dirs` maps name@version to a local plugin folder (the worker's published catalogue entries).
+    """
     t_start = time.monotonic()
     timings: dict[str, float] = {}
     _check_options(options)
@@ -119,7 +115,8 @@ def render_video(
         frames_total = max(1, int(round(info.duration * float(out_fps))))
 
     t = time.monotonic()
-    plugins = resolve_plugins(plugin_names(scenario), plugin_origin=config.plugin_origin, work_dir=config.work_dir)
+    plugins = resolve_plugins(plugin_names(scenario), plugin_origin=config.plugin_origin, work_dir=config.work_dir,
+                              plugin_dirs=plugin_dirs)
     timings["plugins"] = time.monotonic() - t
 
     h264 = probe_encoder(config) if options.format != "webm" else "libx264"

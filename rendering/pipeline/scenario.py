@@ -20,6 +20,9 @@ COMPOSE = ("replace", "add", "multiply")
 PLUGIN_NAME_RE = re.compile(
     r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,99})@(?P<version>\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$"
 )
+# The editor registers every plugin under its bare name too, and a bare name means this version.
+BARE_PLUGIN_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+DEFAULT_PLUGIN_VERSION = "2.0.0"
 OFFSET_RE = re.compile(r"^\s*-?\d+(?:\.\d+)?%?\s*$")
 MAX_NODES = 200_000
 MAX_DEPTH = 64
@@ -239,9 +242,10 @@ class _Checker:
                 self.add(sp, "type", "plugin entry must be an object")
                 continue
             ok, name = self.resolve(spec.get("name"), f"{sp}.name")
-            if ok and not (isinstance(name, str) and PLUGIN_NAME_RE.match(name)):
+            if ok and not (isinstance(name, str) and (PLUGIN_NAME_RE.match(name) or BARE_PLUGIN_NAME_RE.match(name))):
                 self.add(
-                    f"{sp}.name", "invalid_plugin_name", 'plugin name must be "<name>@<semver>", e.g. "fadein@2.0.0"'
+                    f"{sp}.name", "invalid_plugin_name",
+                    'plugin name must be "<name>@<semver>" (or a bare name, meaning @2.0.0), e.g. "fadein@2.0.0"',
                 )
             if "params" in spec:
                 ok, params = self.resolve(spec["params"], f"{sp}.params")
@@ -326,8 +330,13 @@ def _resolve_define(scenario: dict, value: Any) -> Any:
     return value
 
 
+def full_plugin_name(name: str) -> str:
+    """`name@version` of a chain entry's name (a bare name means @2.0.0, as in the editor)."""
+    return name if "@" in name else f"{name}@{DEFAULT_PLUGIN_VERSION}"
+
+
 def plugin_names(scenario: dict) -> list[str]:
-    """Every `name@version` the scenario's plugin chains use, sorted, each once."""
+    """Every `name@version` the scenario's plugin chains use, sorted, each once (bare names completed)."""
     names: set[str] = set()
     for cue in scenario.get("cues") or []:
         if not isinstance(cue, dict):
@@ -337,7 +346,7 @@ def plugin_names(scenario: dict) -> list[str]:
                 if isinstance(spec, dict):
                     name = _resolve_define(scenario, spec.get("name"))
                     if isinstance(name, str):
-                        names.add(name)
+                        names.add(full_plugin_name(name))
     return sorted(names)
 
 

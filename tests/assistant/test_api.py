@@ -74,7 +74,7 @@ def test_openai_compatible_model_edits_the_captions(auth_api, editor_scenario, a
     fake_llm.script(Step(body=openai_answer({"reply": "큰 소리 단어를 키웠어요.", "patches": [
         {"op": "add", "path": f"{loud}/style/fontSizeRel", "value": 0.08},
         {"op": "add", "path": "/cues/0/root/children/1/pluginChain",
-         "value": [{"name": "ecg-pop", "params": {"peakScale": 1.3}}]},
+         "value": [{"name": "pulse", "params": {"maxScale": 1.3}}]},
         {"op": "add", "path": "/cues/0/root/children/0/pluginChain", "value": [{"name": "nope@1.0.0"}]},
     ]})))
     response = auth_api.post(URL, turn("큰 소리 단어를 크게 해줘", editor_scenario), format="json")
@@ -86,11 +86,11 @@ def test_openai_compatible_model_edits_the_captions(auth_api, editor_scenario, a
     assert "nope@1.0.0" in body["edit_result"]["explanation"]  # the refused edit is explained
     edited = jsonpatch.apply_patch(editor_scenario, body["json_patches"])
     assert edited["cues"][1]["root"]["children"][2]["style"]["fontSizeRel"] == 0.08
-    assert edited["cues"][0]["root"]["children"][1]["pluginChain"][0]["name"] == "ecg-pop@1.0.0"
+    assert edited["cues"][0]["root"]["children"][1]["pluginChain"][0]["name"] == "pulse@2.0.0"
     # what the model was told: the words with their loudness, the catalogue, the conversation, the language
     sent = fake_llm.requests[0]["body"]
     system = sent["messages"][0]["content"]
-    assert f"{loud} | AMAZING | 2.70s-3.50s | -9.8dB | 260Hz" in system and "ecg-pop@1.0.0" in system
+    assert f"{loud} | AMAZING | 2.70s-3.50s | -9.8dB | 260Hz" in system and "cwi-loud@2.0.0" in system
     assert "in Korean" in system
     assert sent["messages"][1:] == [{"role": "user", "content": "큰 소리 단어를 크게 해줘"}]
 
@@ -236,7 +236,7 @@ def test_local_model_request_runs_on_the_worker_queue(auth_api, editor_scenario,
     # the local model gets the grammar-backed schema: only real word pointers, only catalogue keys
     variants = seen["schema"]["properties"]["patches"]["items"]["anyOf"]
     assert "/cues/1/root/children/2/pluginChain" in variants[0]["properties"]["path"]["enum"]
-    assert "ecg-pop@1.0.0" in variants[0]["properties"]["value"]["items"]["properties"]["name"]["enum"]
+    assert "cwi-loud@2.0.0" in variants[0]["properties"]["value"]["items"]["properties"]["name"]["enum"]
 
 
 def test_local_request_times_out_without_a_worker(auth_api, editor_scenario, assistant_settings):

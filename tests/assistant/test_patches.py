@@ -11,12 +11,15 @@ from assistant.catalogue import check_params, published_animations, resolve_key
 from assistant.context import describe_scenario, language_of, words_of
 from assistant.patches import apply_edits
 
+# The catalogue is the asset app's published rows (loaded into the test database by its post_migrate step).
+pytestmark = pytest.mark.django_db
+
 WORD = "/cues/1/root/children/{}"
 
 
 def test_returned_patches_reproduce_the_validated_result(editor_scenario):
     ops = [
-        {"op": "add", "path": WORD.format(0) + "/pluginChain", "value": [{"name": "ecg-pop@1.0.0", "params": {}}]},
+        {"op": "add", "path": WORD.format(0) + "/pluginChain", "value": [{"name": "pulse@2.0.0", "params": {}}]},
         {"op": "add", "path": WORD.format(1) + "/style/color", "value": "#ffff00"},  # no style yet: parent added
         {"op": "replace", "path": "/tracks/0/defaultStyle/color", "value": "#ffee00"},
     ]
@@ -32,11 +35,12 @@ def test_returned_patches_reproduce_the_validated_result(editor_scenario):
 
 def test_plugin_entries_are_repaired_against_the_manifest(editor_scenario):
     ops = [{"op": "add", "path": WORD.format(3) + "/pluginChain",
-            "value": [{"name": "ecg-pop", "params": {"peakScale": 9, "madeUp": True}}]}]
+            "value": [{"name": "pulse", "params": {"maxScale": 9, "madeUp": True}}]}]
     result = apply_edits(editor_scenario, ops)
     (entry,) = result.scenario["cues"][1]["root"]["children"][3]["pluginChain"]
-    assert entry["name"] == "ecg-pop@1.0.0"  # bare name -> catalogue key
-    assert entry["params"] == {"fromScale": 0.5, "peakScale": 2, "fade": True}  # clamped, unknown dropped, defaults
+    assert entry["name"] == "pulse@2.0.0"  # bare name -> catalogue key
+    assert entry["params"] == {"maxScale": 2.5, "cycles": 1}  # clamped, unknown dropped, defaults filled
+    assert entry["timeOffset"] == [0, 0]  # the manifest's default window
     assert result.repaired == 1 and result.rejected == []
     assert jsonpatch.apply_patch(editor_scenario, result.patches) == result.scenario
 
@@ -65,23 +69,23 @@ def test_unknown_animations_bad_params_and_broken_structure_are_refused(editor_s
     assert result.patches == [{"op": "add", "path": WORD.format(2) + "/style/color", "value": "#ff0000"}]
 
 
-def test_existing_editor_plugins_outside_the_catalogue_are_kept(editor_scenario):
-    """The editor's cwi-color (bare name, not one of ours) survives an edit of the same chain."""
+def test_existing_editor_plugin_entries_are_kept_as_the_editor_wrote_them(editor_scenario):
+    """The editor's cwi-color entry (bare name, palette from define) survives an edit of the same chain."""
     chain_path = WORD.format(2) + "/pluginChain"
     existing = editor_scenario["cues"][1]["root"]["children"][2]["pluginChain"][0]
-    ops = [{"op": "replace", "path": chain_path, "value": [existing, {"name": "ecg-pop@1.0.0", "params": {}}]}]
+    ops = [{"op": "replace", "path": chain_path, "value": [existing, {"name": "pulse@2.0.0", "params": {}}]}]
     result = apply_edits(editor_scenario, ops)
     assert result.rejected == []
-    assert [e["name"] for e in result.scenario["cues"][1]["root"]["children"][2]["pluginChain"]] == [
-        "cwi-color", "ecg-pop@1.0.0"]
+    chain = result.scenario["cues"][1]["root"]["children"][2]["pluginChain"]
+    assert chain[0] == existing and chain[1]["name"] == "pulse@2.0.0"
 
 
 def test_params_edit_inside_an_entry_is_checked_against_its_animation(editor_scenario):
     base = apply_edits(editor_scenario, [{"op": "add", "path": WORD.format(0) + "/pluginChain",
-                                          "value": [{"name": "ecg-pop@1.0.0", "params": {}}]}]).scenario
-    result = apply_edits(base, [{"op": "replace", "path": WORD.format(0) + "/pluginChain/0/params/peakScale",
+                                          "value": [{"name": "pulse@2.0.0", "params": {}}]}]).scenario
+    result = apply_edits(base, [{"op": "replace", "path": WORD.format(0) + "/pluginChain/0/params/maxScale",
                                  "value": 7}])
-    assert result.scenario["cues"][1]["root"]["children"][0]["pluginChain"][0]["params"]["peakScale"] == 2
+    assert result.scenario["cues"][1]["root"]["children"][0]["pluginChain"][0]["params"]["maxScale"] == 2.5
     assert jsonpatch.apply_patch(base, result.patches) == result.scenario
 
 
@@ -95,8 +99,9 @@ def test_selection_compressed_scenario_paths_are_relative_to_what_was_sent(edito
 
 
 def test_removing_a_word_does_not_count_shifted_existing_problems_as_new(editor_scenario):
-    """The bare cwi-color name is a known problem of the sent scenario; removing the word before it
-    shifts its path, which must not make the removal look harmful."""
+    """A problem the sent scenario already has (here a malformed plugin name) moves when the word before it
+    is removed, which must not make the removal look harmful."""
+    editor_scenario["cues"][1]["root"]["children"][3]["pluginChain"] = [{"name": "not a name!"}]
     result = apply_edits(editor_scenario, [{"op": "remove", "path": WORD.format(0)}])
     assert result.rejected == [] and len(result.patches) == 1
 
@@ -122,12 +127,12 @@ def test_words_carry_their_voice_features_and_pointers(editor_scenario):
     assert "max -9.8 dB" in text
 
 
-def test_catalogue_lists_the_builtin_animations_with_schemas():
+def test_catalogue_is_the_published_asset_catalogue():
     keys = {a.key for a in published_animations()}
-    assert {"ecg-pop@1.0.0", "fadein@2.0.0", "ecg-loudness@1.0.0"} <= keys
-    assert resolve_key("fadein").key == "fadein@2.0.0"
-    fixed, problems = check_params(resolve_key("fadein@2.0.0"), {"from": "0.5", "ease": "linear"})
-    assert fixed == {"from": 0.5, "ease": "linear"} and problems == []
+    assert {"pulse@2.0.0", "fadein@2.0.0", "cwi-loud@2.0.0"} <= keys and len(keys) == 18
+    assert resolve_key("fadein").key == "fadein@2.0.0"  # a bare name means @2.0.0
+    fixed, problems = check_params(resolve_key("fadein@2.0.0"), {"staggerDelay": "0.2", "ease": "back.out"})
+    assert fixed == {"staggerDelay": 0.2, "ease": "back.out"} and problems == []
 
 
 def test_language_follows_the_prompt():
@@ -137,11 +142,11 @@ def test_language_follows_the_prompt():
 
 def test_later_edits_inside_an_added_value_do_not_rewrite_earlier_patches(editor_scenario):
     chain = WORD.format(0) + "/pluginChain"
-    ops = [{"op": "add", "path": chain, "value": [{"name": "ecg-pop@1.0.0", "params": {}}]},
+    ops = [{"op": "add", "path": chain, "value": [{"name": "pulse@2.0.0", "params": {}}]},
            {"op": "add", "path": chain + "/-", "value": {"name": "fadein@2.0.0", "params": {}}}]
     result = apply_edits(editor_scenario, ops)
     assert len(result.patches[0]["value"]) == 1  # still what the first operation added
     assert result.patches[1]["path"] == chain + "/1"
     assert jsonpatch.apply_patch(editor_scenario, result.patches) == result.scenario
     assert [e["name"] for e in result.scenario["cues"][1]["root"]["children"][0]["pluginChain"]] == [
-        "ecg-pop@1.0.0", "fadein@2.0.0"]
+        "pulse@2.0.0", "fadein@2.0.0"]

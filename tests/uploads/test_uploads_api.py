@@ -5,7 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from support import FRONTEND, make_clip
+from support import FRONTEND
+from testmedia import make_clip
 
 from uploads import storage
 from uploads.models import Video

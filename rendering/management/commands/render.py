@@ -26,7 +26,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, media: str, scenario: str, output: str | None, **options):
         from rendering.pipeline import RenderError, RenderOptions, render_video
-        from rendering.runner import renderer_config
+        from rendering.runner import job_plugin_dirs, renderer_config
         from rendering.services import validate_options, validate_scenario
         from uploads.probe import MediaInvalid, probe
 
@@ -59,7 +59,8 @@ class Command(BaseCommand):
 
         try:
             result = render_video(str(source), migrated, RenderOptions(**resolved), str(out), config=renderer_config(),
-                                  seed=options["seed"] or random.randrange(1, 2**31), report=report)
+                                  seed=options["seed"] or random.randrange(1, 2**31), report=report,
+                                  plugin_dirs=job_plugin_dirs(migrated))
         except RenderError as exc:
             raise CommandError(f"{exc.code}: {exc.message}") from exc
         elapsed = time.monotonic() - started
