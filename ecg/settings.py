@@ -510,5 +510,5 @@ ASSISTANT = {
     "MAX_WORDS": env.int("ECG_ASSISTANT_MAX_WORDS", default=600),  # words listed to a remote model
     "LOCAL_MAX_WORDS": env.int("ECG_ASSISTANT_LOCAL_MAX_WORDS", default=40),
     "LOCAL_CTX": env.int("ECG_ASSISTANT_LOCAL_CTX", default=8192),
-    "LOCAL_THREADS": env.int("ECG_ASSISTANT_LOCAL_THREADS", default=0),  # 0: up to 4 of the machine's cores
+    "LOCAL_THREADS": env.int("ECG_ASSISTANT_LOCAL_THREADS", default=0),  # 0: half the cores, at most 4
 }

@@ -26,7 +26,7 @@ def test_bundled_model_returns_a_valid_patch_for_a_simple_instruction(editor_sce
     chat = build_prompt(prompt=prompt, history=[], scenario=editor_scenario, language="en", max_words=40,
                         max_tokens=256)
     chat.schema = constrained_schema(editor_scenario, max_words=40)
-    out = local.LocalLlamaProvider(n_threads=2, n_ctx=4096).complete_sync(chat)
+    out = local.LocalLlamaProvider(n_threads=1, n_ctx=4096).complete_sync(chat)
     assert isinstance(out.data["reply"], str)
     result = apply_edits(editor_scenario, out.data["patches"])
     # The grammar only allows edits of listed words, so whatever the small model chose applies cleanly.
