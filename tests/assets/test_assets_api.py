@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from rest_framework.test import APIClient
-from support import FRONTEND, PASSWORD, make_clip
+from support import FRONTEND, PASSWORD
+from testmedia import make_clip
 
 from assets.models import Animation, Favorite
 
