@@ -52,7 +52,7 @@ from django.core.handlers.asgi import ASGIHandler as DjangoASGIHandler
 
 logger = logging.getLogger(__name__)
 
-STREAM_PATHS = re.compile(r"^/api/jobs/[^/]+/events/?$")
+STREAM_PATHS = re.compile(r"^(/api/jobs/[^/]+/events|/api/v1/chatbot)/?$")  # long-lived: Django's own context
 LONG_RESPONSES = re.compile(r"^/api/files/")  # downloads: a slow client may take minutes
 BODYLESS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_IDLE_THREADS = 256  # kept for reuse; bursts beyond this get fresh threads that end with their request

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "transcription",
     "rendering",
     "assets",
+    "assistant",
     "ops",  # above the apps: SSE, reaper, dashboard, health, retention (docs/ARCHITECTURE.md)
 ]
 
@@ -321,6 +322,9 @@ REST_FRAMEWORK = {
         "render_create": env.str("ECG_RATE_RENDER", default="20/minute"),
         "upload_url": env.str("ECG_RATE_UPLOAD_URL", default="120/hour"),
         "auth": env.str("ECG_RATE_AUTH", default="60/minute"),
+        "assistant_user": env.str("ECG_RATE_ASSISTANT_USER", default="20/minute"),
+        "assistant_user_day": env.str("ECG_RATE_ASSISTANT_USER_DAY", default="500/day"),
+        "assistant_ip": env.str("ECG_RATE_ASSISTANT_IP", default="60/minute"),
     },
     # 0 = the socket peer. Our throttles use ecg.http.client_ip; this keeps DRF's own default consistent.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
@@ -490,3 +494,23 @@ if PRODUCTION:
     if _problems:
         raise ImproperlyConfigured("Unsafe production settings: " + "; ".join(_problems))
 CSRF_FAILURE_VIEW = "ecg.views.csrf_failure"
+
+# --- caption assistant (POST /api/v1/chatbot; docs/ASSISTANT.md) -------------------------------------------
+# provider: auto (the bundled local model when llama-cpp-python and the model package are installed and the
+# in-process worker runs here, else none), none, local, openai (any OpenAI-compatible server) or anthropic.
+ASSISTANT = {
+    "PROVIDER": env.str("ECG_ASSISTANT_PROVIDER", default="auto"),
+    "MODEL": env.str("ECG_ASSISTANT_MODEL", default=""),  # model name; for local: a GGUF path (optional)
+    "BASE_URL": env.str("ECG_ASSISTANT_BASE_URL", default=""),  # default: the provider's public API
+    "API_KEY": env.str("ECG_ASSISTANT_API_KEY", default=""),
+    "OPENAI_RESPONSE_FORMAT": env.str("ECG_ASSISTANT_RESPONSE_FORMAT", default="json_schema"),  # or json_object
+    "TIMEOUT": env.float("ECG_ASSISTANT_TIMEOUT", default=60.0),  # seconds a request may wait, all tries
+    "HTTP_TIMEOUT": env.float("ECG_ASSISTANT_HTTP_TIMEOUT", default=30.0),  # seconds per provider call
+    "RETRIES": env.int("ECG_ASSISTANT_RETRIES", default=2),  # extra tries on transient failures only
+    "MAX_TOKENS": env.int("ECG_ASSISTANT_MAX_TOKENS", default=2048),
+    "MAX_BODY_BYTES": env.int("ECG_ASSISTANT_MAX_BODY_BYTES", default=4 * 1024 * 1024),
+    "MAX_WORDS": env.int("ECG_ASSISTANT_MAX_WORDS", default=600),  # words listed to a remote model
+    "LOCAL_MAX_WORDS": env.int("ECG_ASSISTANT_LOCAL_MAX_WORDS", default=40),
+    "LOCAL_CTX": env.int("ECG_ASSISTANT_LOCAL_CTX", default=8192),
+    "LOCAL_THREADS": env.int("ECG_ASSISTANT_LOCAL_THREADS", default=0),  # 0: half the cores, at most 4
+}

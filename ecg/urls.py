@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("transcription.urls")),
     path("", include("rendering.urls")),
     path("", include("assets.urls")),
+    path("", include("assistant.urls")),
     # JSON first: the schema's default representation, also for ``Accept: application/json`` (what OpenAPI
     # tools send); YAML on request via the Accept header.
     path("api/schema", SpectacularAPIView.as_view(

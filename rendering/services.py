@@ -61,12 +61,16 @@ def source_limit_problems(video, path: str) -> list[dict]:
     return []
 
 
-def validate_scenario(raw: Any) -> tuple[dict | None, list[dict]]:
+def check_scenario(raw: Any) -> tuple[dict | None, list[dict]]:
+    """(the scenario migrated to 2.0, or None; every problem with its ``scenario.`` path), never raising.
+
+    The API's view of ``rendering.pipeline.validate_scenario``, which raises ``ScenarioInvalid`` instead.
+    """
     from rendering.pipeline.errors import ScenarioInvalid
-    from rendering.pipeline.scenario import validate_scenario as check
+    from rendering.pipeline.scenario import validate_scenario
 
     try:
-        return check(raw), []
+        return validate_scenario(raw), []
     except ScenarioInvalid as exc:
         return None, [{**p, "path": f"scenario.{p['path']}" if p.get("path") else "scenario"} for p in exc.problems]
 
@@ -120,7 +124,7 @@ def render_create(*, user, scenario: Any, options: Any, file_key: str | None = N
                          "message": "no usable source video (upload one first)"})
     else:
         problems += source_limit_problems(source.video, source_path)
-    migrated, scenario_problems = validate_scenario(scenario)
+    migrated, scenario_problems = check_scenario(scenario)
     if migrated is not None and source is not None:
         from rendering.pipeline.scenario import size_problems
 
