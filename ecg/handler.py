@@ -43,7 +43,7 @@ from django.core.handlers.asgi import ASGIHandler as DjangoASGIHandler
 
 logger = logging.getLogger(__name__)
 
-STREAM_PATHS = re.compile(r"^/api/jobs/[^/]+/events/?$")
+STREAM_PATHS = re.compile(r"^(/api/jobs/[^/]+/events|/api/v1/chatbot)/?$")  # long-lived: Django's own context
 LONG_RESPONSES = re.compile(r"^/api/files/")  # downloads: a slow client may take minutes
 BODYLESS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_IDLE_THREADS = 256  # kept for reuse; bursts beyond this get fresh threads that end with their request
@@ -86,7 +86,16 @@ class ASGIHandler(DjangoASGIHandler):
 
         self._middleware_chain = limited_chain
 
+    def route(self, scope):
+        """Extension point: an ASGI app that serves this request instead of Django (for example an upload body
+        streamed to storage before Django would buffer it), or None for the usual path below."""
+        return None
+
     async def __call__(self, scope, receive, send) -> None:
+        app = self.route(scope) if scope["type"] == "http" else None
+        if app is not None:
+            await app(scope, receive, send)
+            return
         path = scope.get("path", "")
         if scope["type"] != "http" or not self._reuse_threads or STREAM_PATHS.match(path):
             await super().__call__(scope, receive, send)

@@ -47,12 +47,16 @@ def validate_options(raw: Any, *, source) -> tuple[dict, list[dict]]:
             "format": clean["format"] or DEFAULT_FORMAT}, problems
 
 
-def validate_scenario(raw: Any) -> tuple[dict | None, list[dict]]:
+def check_scenario(raw: Any) -> tuple[dict | None, list[dict]]:
+    """(the scenario migrated to 2.0, or None; every problem with its ``scenario.`` path), never raising.
+
+    The API's view of ``rendering.pipeline.validate_scenario``, which raises ``ScenarioInvalid`` instead.
+    """
     from rendering.pipeline.errors import ScenarioInvalid
-    from rendering.pipeline.scenario import validate_scenario as check
+    from rendering.pipeline.scenario import validate_scenario
 
     try:
-        return check(raw), []
+        return validate_scenario(raw), []
     except ScenarioInvalid as exc:
         return None, [{**p, "path": f"scenario.{p['path']}" if p.get("path") else "scenario"} for p in exc.problems]
 
@@ -103,7 +107,7 @@ def render_create(*, user, scenario: Any, options: Any, file_key: str | None = N
         problems.append({"path": "videoUrl" if video_url and not (file_key or job_id) else
                          ("fileKey" if file_key else ("jobId" if job_id else "videoUrl")),
                          "code": "source", "message": "no usable source video (upload one first)"})
-    migrated, scenario_problems = validate_scenario(scenario)
+    migrated, scenario_problems = check_scenario(scenario)
     resolved, option_problems = validate_options(options, source=source.video if source else None)
     problems += scenario_problems + option_problems
     if problems:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -23,8 +24,16 @@ _EXTRA_TYPES = {".mkv": "video/x-matroska", ".m4a": "audio/mp4", ".webm": "video
                 ".opus": "audio/ogg", ".flac": "audio/flac", ".aac": "audio/aac", ".wav": "audio/wav"}
 
 
+# type/subtype as RFC 9110 tokens: no spaces, CR/LF or other controls can reach a signed URL or a header.
+_MEDIA_TYPE = re.compile(r"[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+")
+
+
 def _content_type_for(filename: str, content_type: str) -> str:
     content_type = (content_type or "").split(";")[0].strip().lower()
+    if content_type and not _MEDIA_TYPE.fullmatch(content_type):
+        raise ValidationFailed(
+            "UNSUPPORTED_MEDIA_TYPE", _("The content type is not a valid media type."),
+            details={"fields": {"content_type": [str(_("Expected type/subtype, e.g. video/mp4."))]}})
     if not content_type:
         suffix = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
         content_type = _EXTRA_TYPES.get(suffix) or mimetypes.guess_type(filename)[0] or ""

@@ -10,10 +10,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from ecg.exceptions import ApplicationError, error_response
+from ecg.http import ClientIpUserThrottle
 from uploads import selectors, services, storage
 from uploads.serializers import (
     GenerateUrlResponseSerializer,
@@ -27,7 +27,7 @@ from uploads.serializers import (
 _VIDEO_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="Video id")
 
 
-class UploadUrlThrottle(UserRateThrottle):
+class UploadUrlThrottle(ClientIpUserThrottle):
     scope = "upload_url"
 
 

@@ -208,14 +208,15 @@ def test_default_queue_workers_start_exactly_one_schedule(user, settings, caplog
     workers = [render_only, *(dramatiq.Worker(broker, queues={"default"}, worker_threads=1, worker_timeout=100)
                               for _ in range(2))]
     try:
-        render_only.start()
-        time.sleep(0.5)
+        render_only.start()  # runs the after_worker_boot hooks before it returns
         assert cache.get(reaper.SCHEDULED_KEY) is None  # a worker not serving "default" leaves it alone
         for worker in workers[1:]:
             worker.start()
-        wait_for(lambda: TranscriptionJob.objects.get(pk=lost.pk).status == JobStatus.QUEUED, timeout=20,
-                 message="the periodic reaper's first run")
-        time.sleep(1)
+        # The reaper logs its summary after the requeue, and the job's message is sent after the row changes:
+        # wait for those, not for the row alone.
+        wait_for(lambda: any(r.name == "ops.reaper" and r.getMessage().startswith("reaper: 1 requeued")
+                             for r in caplog.records), timeout=60, message="the periodic reaper's first run")
+        wait_for(lambda: job_ids("transcription"), timeout=60, message="the requeued job's message")
     finally:
         for worker in workers:
             worker.stop()
