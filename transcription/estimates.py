@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from ecg.estimates import measured_rtf
 
-DEFAULT_RTF = 0.1  # bench/transcribe.py: whole pipeline, tiny.en, 2 CPU cores (0.056 warm, 0.10-0.15 cold)
-STARTUP_SECONDS = 5.0  # the first job of a worker process loads the models
+# bench/transcribe.py, whole pipeline on 2 CPU cores with warm models (docs/PERFORMANCE.md): English runs on
+# tiny.en, every other language on Whisper base, which is several times slower.
+DEFAULT_RTF = 0.1
+DEFAULT_RTF_MULTILINGUAL = 0.5
+# Workers load and warm their models before taking jobs, so a job pays only queueing and set-up.
+STARTUP_SECONDS = 1.0
 
 
-def estimate_seconds(duration: float) -> float:
+def estimate_seconds(duration: float, language: str = "auto") -> float:
     from transcription.models import TranscriptionJob
 
-    rtf = measured_rtf(TranscriptionJob, duration_field="media_duration", default=DEFAULT_RTF)
+    default = DEFAULT_RTF if language == "en" else DEFAULT_RTF_MULTILINGUAL
+    rtf = measured_rtf(TranscriptionJob, duration_field="media_duration", default=default)
     return round(STARTUP_SECONDS + max(0.0, duration) * rtf, 1)

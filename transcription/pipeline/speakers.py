@@ -74,6 +74,20 @@ def voice_encoder(device: str = "cpu"):
         return enc
 
 
+def warm_up(device: str = "cpu") -> None:
+    """Load the encoder and embed two seconds of tone once: torch's first forward pass allocates and selects
+    its kernels, which otherwise lands in the first job."""
+    import torch
+
+    enc = voice_encoder(device)
+    from resemblyzer import audio as r_audio
+
+    tone = (0.1 * np.sin(2 * np.pi * 150 * np.arange(2 * SAMPLE_RATE) / SAMPLE_RATE)).astype(np.float32)
+    mel = r_audio.wav_to_mel_spectrogram(tone)[:160]
+    with torch.no_grad():
+        enc(torch.from_numpy(np.stack([mel])).to(enc.device))
+
+
 def build_units(words: list[Word]) -> list[Unit]:
     units: list[Unit] = []
     cur = Unit()
