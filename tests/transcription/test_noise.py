@@ -107,3 +107,25 @@ def test_every_word_has_a_duration_and_statistics_ignore_silence(name):
     assert all(w["end"] - w["start"] >= 0.02 for w in words), [(w["word"], w["start"], w["end"]) for w in words]
     vs = result["volume_statistics"]
     assert vs["global_min_db"] > acoustics.DB_FLOOR
+
+
+def test_two_voices_in_the_same_noise_stay_two_speakers():
+    """The noise-lowered merge threshold must not merge different voices: the dialogue under pink noise."""
+    import sys
+
+    import numpy as np
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+    from make_test_media import _speech_rms, pink_noise, write_wav
+
+    clean = load_audio(str(MEDIA / "dialogue.wav")).samples
+    noisy = clean + pink_noise(len(clean), seed=3) * _speech_rms(clean) * 10 ** (-10 / 20)
+    path = Path(__file__).resolve().parents[2] / "var" / "dialogue_pink_test.wav"
+    path.parent.mkdir(exist_ok=True)
+    write_wav(path, noisy.astype(np.float32))
+    result = run_pipeline(str(path), language="en", config=CONFIG)
+    assert result["speakers"] == ["SPEAKER_00", "SPEAKER_01"]
+    switch = json.loads((MEDIA / "dialogue.json").read_text())["switch_time"]
+    words = [w for s in result["segments"] for w in s["words"]]
+    assert {w["speaker_id"] for w in words if w["end"] <= switch} == {"SPEAKER_00"}
+    assert {w["speaker_id"] for w in words if w["start"] >= switch} == {"SPEAKER_01"}

@@ -203,6 +203,7 @@ def run_pipeline(
                 min_speakers=min_speakers,
                 max_speakers=max_speakers,
                 progress=progress,
+                frame_db=tracks.db,
             )
         speakers.split_by_speaker(transcript)
 
