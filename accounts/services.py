@@ -131,12 +131,6 @@ def set_auth_cookies(response: HttpResponse, tokens: TokenPair) -> None:
                         max_age=int(jwt["REFRESH_TOKEN_LIFETIME"].total_seconds()), **common)
 
 
-def set_access_cookie(response: HttpResponse, access: str) -> None:
-    response.set_cookie(ACCESS_COOKIE, access, path="/", httponly=True, samesite="Lax",
-                        secure=settings.AUTH_COOKIE_SECURE, domain=settings.AUTH_COOKIE_DOMAIN,
-                        max_age=int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()))
-
-
 def clear_auth_cookies(response: HttpResponse) -> None:
     response.delete_cookie(ACCESS_COOKIE, path="/", domain=settings.AUTH_COOKIE_DOMAIN, samesite="Lax")
     response.delete_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH, domain=settings.AUTH_COOKIE_DOMAIN,

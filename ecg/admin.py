@@ -144,7 +144,3 @@ class JobAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url,
                                    extra_context={**(extra_context or {}), "job_operations": operations})
 
-
-admin.site.site_header = "ECG operations"
-admin.site.site_title = "ECG admin"
-admin.site.index_title = "Operations"

@@ -18,7 +18,7 @@ spends more CPU on moving each request between the event loop and threads than o
    slow upload never holds one, and file downloads and streams are not limited at all.
 
 Long-lived responses keep Django's own per-request context, whose thread the stream hands back once it is
-streaming (``ecg.events``): a reused thread must never be parked under an open stream.
+streaming (``ops.events``): a reused thread must never be parked under an open stream.
 """
 
 from __future__ import annotations

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -18,7 +20,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from ecg import events
+from ecg import notify
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +83,68 @@ class Job(models.Model):
         return round(seconds / duration, 3)
 
 
+# --- the job kinds ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class JobKind:
+    """What the generic parts (reaper, replay, SSE stream, dashboard, videos API, deletion, retention) need to
+    know about one kind of job. Each job app registers its kind from ``AppConfig.ready()``, so adding a kind
+    is one registration and the foundation never names an app."""
+
+    name: str  # wire name ("transcription", "render"): the ``type`` of a video's job, the dashboard's label
+    model: type[Job]
+    queue: str  # the Dramatiq queue its actor consumes
+    enqueue: Callable[[Any], None]  # (job) -> None: send its message (with the job's own time limit)
+    run: Callable[[str], None]  # (job id) -> None: run it now in this process (``replay_job --sync``)
+    replay: Callable[..., Any]  # (*, job, new) -> job: replay in place or as a new job
+    cancel: Callable[..., bool]  # (*, job) -> bool: False when it had already finished
+    owned_by: Callable[..., Any]  # (*, user, job_id) -> job, raising ``NotFoundError`` for a foreign id
+    status_payload: Callable[[Any], dict]  # (job) -> the body of its status endpoint and of its SSE events
+    file_fields: tuple[str, ...] = ()  # fields holding storage keys the job owns (deleted with the job)
+    engine_field: str = ""  # the field naming what did the work (ASR engine, video encoder)
+    video_field: str = "video"  # the FK to ``uploads.Video`` (a video's jobs, retention)
+    counts_toward_quota: bool = False  # rows of the current quota month are kept (quotas count rows)
+
+    @property
+    def label(self) -> str:
+        return self.model._meta.label
+
+    def files(self, queryset: Any) -> list[str]:
+        """The storage keys held by the jobs in ``queryset`` (empty keys left out)."""
+        keys: list[str] = []
+        for field in self.file_fields:
+            keys += [key for key in queryset.values_list(field, flat=True) if key]
+        return keys
+
+
+_KINDS: dict[str, JobKind] = {}
+
+
+def register_kind(kind: JobKind) -> None:
+    """Register a job kind (idempotent per name: ``ready()`` may run twice in tests)."""
+    _KINDS[kind.name] = kind
+
+
+def job_kinds() -> list[JobKind]:
+    """Every registered kind, in registration (``INSTALLED_APPS``) order."""
+    return list(_KINDS.values())
+
+
+def kind_of(model: type[Job]) -> JobKind:
+    for kind in _KINDS.values():
+        if kind.model is model:
+            return kind
+    raise LookupError(f"{model._meta.label} is not a registered job kind")
+
+
+def find_job(job_id: Any) -> tuple[JobKind, Job] | None:
+    """The job with this id among every kind (ids are UUIDs, unique across kinds), or None."""
+    for kind in _KINDS.values():
+        job = kind.model.objects.filter(pk=job_id).first()
+        if job is not None:
+            return kind, job
+    return None
+
+
 # What a replay in place clears (concrete jobs add their own outputs).
 REPLAY_RESET: dict[str, Any] = {"progress": 0, "stage": "queued", "error_code": "", "error_message": "",
                                 "error_traceback": "", "started_at": None, "finished_at": None,
@@ -101,7 +165,7 @@ def transition(model: type[Job], job_id: Any, *, to: str, from_states: Iterable[
     won = model.objects.filter(where or Q(), pk=job_id, status__in=list(from_states)).update(**values) == 1
     logger.info("job %s %s -> %s (%s)", job_id, ",".join(from_states), to, "won" if won else "lost")
     if won:
-        events.publish(job_id)
+        notify.publish(job_id)
     return won
 
 
@@ -117,15 +181,8 @@ def report_progress(model: type[Job], job_id: Any, progress: int, *, stage: str 
         values["stage"] = stage
     updated = model.objects.filter(pk=job_id, status=JobStatus.PROCESSING).update(**values) == 1
     if updated:
-        events.publish(job_id)
+        notify.publish(job_id)
     return updated
-
-
-def ensure_running(model: type[Job], job_id: Any) -> None:
-    """Cooperative cancel checkpoint: raise ``JobCancelled`` unless the job is still processing."""
-    status = model.objects.filter(pk=job_id).values_list("status", flat=True).first()
-    if status != JobStatus.PROCESSING:
-        raise JobCancelled(str(job_id))
 
 
 class JobFailure(Exception):
@@ -153,21 +210,19 @@ def claim(model: type[Job], job_id: Any) -> bool:
     """Take a queued job, or reclaim one whose worker stopped heartbeating (crash, kill, lost node).
 
     A reclaim is refused once the job has been claimed ``JOB_MAX_ATTEMPTS`` times, so a job that kills its
-    workers cannot take the whole pool down one by one; ``ecg.reaper`` then fails it with WORKER_LOST.
+    workers cannot take the whole pool down one by one; ``ops.reaper`` then fails it with WORKER_LOST.
     """
-    from datetime import timedelta
-
     name = worker_name()
-    if model.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-            status=JobStatus.PROCESSING, started_at=timezone.now(), heartbeat_at=timezone.now(), worker=name,
-            attempts=F("attempts") + 1) == 1:
+    if transition(model, job_id, to=JobStatus.PROCESSING, from_states=[JobStatus.QUEUED], worker=name,
+                  attempts=F("attempts") + 1):
         logger.info("job %s claimed by %s", job_id, name)
-        events.publish(job_id)
         return True
+    # A reclaim keeps the first started_at (the job's wall time includes the lost attempt) and is an event too:
+    # listeners see the new worker's progress from here on.
     stale_before = timezone.now() - timedelta(seconds=settings.JOB_HEARTBEAT_STALE_SECONDS)
-    if model.objects.filter(pk=job_id, status=JobStatus.PROCESSING, heartbeat_at__lt=stale_before,
-                            attempts__lt=settings.JOB_MAX_ATTEMPTS).update(
-            heartbeat_at=timezone.now(), worker=name, attempts=F("attempts") + 1) == 1:
+    if transition(model, job_id, to=JobStatus.PROCESSING, from_states=[JobStatus.PROCESSING],
+                  where=Q(heartbeat_at__lt=stale_before, attempts__lt=settings.JOB_MAX_ATTEMPTS),
+                  started_at=F("started_at"), worker=name, attempts=F("attempts") + 1):
         logger.warning("job %s reclaimed from a silent worker by %s", job_id, name)
         return True
     return False
@@ -190,7 +245,9 @@ class JobReporter:
         now = self._clock()
         percent = max(0, min(99, int(percent)))  # 100 is written only by the final transition
         changed = stage is not None and stage != self._stage
-        if not changed and not fields and (percent <= self._progress or now - self._last_write < self._min_interval):
+        # A new stage is written at once; anything else (more percent, extra fields such as frame counts) at
+        # most once per ``JOB_PROGRESS_MIN_INTERVAL``: each write is an UPDATE and a PUBLISH.
+        if not changed and (now - self._last_write < self._min_interval or (percent <= self._progress and not fields)):
             return
         if not report_progress(self.model, self.job_id, percent, stage=stage, **fields):
             raise JobCancelled(str(self.job_id))
@@ -306,6 +363,64 @@ def message_retries() -> tuple[int, int]:
     return message.options.get("retries", 0), message.options.get("max_retries", 0)
 
 
+# --- stale jobs: the rule shared by the reaper (ops.reaper) and a worker that claim() refused --------
+WORKER_LOST_MESSAGE = "The worker running this job stopped responding."
+
+
+def stale_filter(stale_before: datetime) -> Q:
+    """Processing jobs whose worker has been silent since before ``stale_before``."""
+    return Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, started_at__lt=stale_before)
+
+
+def stale_cutoff(now: datetime | None = None) -> datetime:
+    return (now or timezone.now()) - timedelta(seconds=settings.JOB_HEARTBEAT_STALE_SECONDS)
+
+
+def recover(model: Any, job: Any, enqueue: Callable, *, stale_before: datetime) -> str | None:
+    """Apply the rule to one stale job: "requeued", "failed", or None when it changed under us."""
+    still_stale = stale_filter(stale_before)
+    if job.attempts < settings.JOB_MAX_ATTEMPTS:
+        if transition(model, job.pk, to=JobStatus.QUEUED, from_states=[JobStatus.PROCESSING], where=still_stale,
+                      worker="", stage="queued"):
+            enqueue(job)
+            logger.warning("job %s: worker %s went silent; requeued (attempt %s of %s used)", job.pk,
+                           job.worker or "?", job.attempts, settings.JOB_MAX_ATTEMPTS)
+            return "requeued"
+        return None
+    if transition(model, job.pk, to=JobStatus.FAILED, from_states=[JobStatus.PROCESSING], where=still_stale,
+                  error_code="WORKER_LOST", error_message=WORKER_LOST_MESSAGE):
+        logger.error("job %s: worker %s went silent after %s attempts; failed WORKER_LOST", job.pk,
+                     job.worker or "?", job.attempts)
+        return "failed"
+    return None
+
+
+def handle_unclaimed(model: Any, job_id: Any) -> None:
+    """What a worker does with a message that ``claim()`` refused.
+
+    Finished, cancelled or unknown jobs: nothing (a duplicate message). A job still ``processing`` with a
+    fresh heartbeat is either running elsewhere or its worker died moments ago and the broker redelivered
+    the message before the job went stale: the message comes back (not as a retry) just after the heartbeat
+    would go stale, when ``claim()`` can tell the two apart. A stale job that ``claim()`` still refused has
+    used all its attempts: it fails with WORKER_LOST now.
+    """
+    job = model.objects.filter(pk=job_id).first()
+    if job is None or job.status != JobStatus.PROCESSING:
+        logger.info("job %s: not claimable (%s); message dropped", job_id, job.status if job else "unknown")
+        return
+    now = timezone.now()
+    stale_before = stale_cutoff(now)
+    if job.heartbeat_at is None or job.heartbeat_at < stale_before:
+        recover(model, job, kind_of(model).enqueue, stale_before=stale_before)
+        return
+    wait = (job.heartbeat_at - stale_before).total_seconds() + min(settings.JOB_HEARTBEAT_INTERVAL, 30.0)
+    if resend_current_message(delay_ms=int(wait * 1000)):
+        logger.info("job %s is processing on %s (heartbeat %.1fs ago); message deferred %.1fs", job_id,
+                    job.worker or "?", (now - job.heartbeat_at).total_seconds(), wait)
+    else:
+        logger.info("job %s is processing on %s; nothing to do here", job_id, job.worker or "?")
+
+
 def execute(model: type[Job], job_id: Any, work: Any, *, max_retries: int) -> None:
     """Run ``work(reporter) -> completion fields`` under the job discipline shared by every actor.
 
@@ -318,8 +433,6 @@ def execute(model: type[Job], job_id: Any, work: Any, *, max_retries: int) -> No
     from django.db import InterfaceError, OperationalError
 
     if not claim(model, job_id):
-        from ecg.reaper import handle_unclaimed
-
         handle_unclaimed(model, job_id)  # drop it, wait for a silent worker's job to go stale, or give up
         return
     from dramatiq.middleware import Shutdown, TimeLimitExceeded

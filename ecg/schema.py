@@ -62,8 +62,6 @@ class RenderErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
-ERROR_COMPONENTS = {"default": "Error", "auth": "Error", "render": "RenderError"}
-
 
 
 def error_schema(path: str, status: int) -> type[serializers.Serializer]:

@@ -44,7 +44,7 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000").rs
 
 # --- apps -------------------------------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "ops.sites.OpsAdminConfig",  # django.contrib.admin with the operations console site (ops/sites.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "uploads",
     "transcription",
     "rendering",
+    "ops",  # above the apps: SSE, reaper, dashboard, health, retention (docs/ARCHITECTURE.md)
 ]
 
 MIDDLEWARE = [
@@ -115,6 +116,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     # A file (not :memory:) so that worker processes started by integration tests see the test database.
     # Per process, so that concurrent test runs on one machine never share (or delete) each other's file.
+    (BASE_DIR / "var").mkdir(exist_ok=True)  # a fresh clone has no var/ yet
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-db-{os.getpid()}.sqlite3")}
 elif (DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not DATABASES["default"]["CONN_MAX_AGE"]
       and env.bool("ECG_DB_POOL", default=False)):
@@ -158,7 +160,7 @@ _DRAMATIQ_MIDDLEWARE = [
     "dramatiq.middleware.Retries",
     "dramatiq.middleware.CurrentMessage",
     "django_dramatiq.middleware.DbConnectionsMiddleware",
-    "ecg.reaper.ReaperScheduler",  # a worker serving the "default" queue starts the periodic reaper
+    "ops.reaper.ReaperScheduler",  # a worker serving the "default" queue starts the periodic reaper
     "ecg.worker.WarmUp",  # load and exercise a queue's models before consuming it (WORKER_WARM_UP)
 ]
 if REDIS_URL:

@@ -16,8 +16,12 @@ command -v npm >/dev/null 2>&1 || missing+=(npm)
 if ((${#missing[@]})); then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   echo "setup: installing Debian packages: ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Another apt/dpkg run (unattended-upgrades on a fresh machine) holds the lock for a while: wait for it
+  # (up to ECG_APT_LOCK_TIMEOUT seconds) instead of failing at once.
+  APT_WAIT=(-o "DPkg::Lock::Timeout=${ECG_APT_LOCK_TIMEOUT:-900}")
+  $SUDO apt-get "${APT_WAIT[@]}" update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get "${APT_WAIT[@]}" install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
 fi
 
 PYTHON=${PYTHON:-python3}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import av
@@ -30,9 +30,6 @@ class MediaInfo:
     has_audio: bool
     has_video: bool
     container: str
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def probe(path: str | Path) -> MediaInfo:

@@ -21,8 +21,3 @@ def video_get(*, user, video_id) -> Video:
 
 def video_by_key(*, user, key: str) -> Video | None:
     return videos_of(user).filter(key=key).first()
-
-
-def latest_video(*, user) -> Video | None:
-    return videos_of(user).exclude(status=Video.Status.INVALID).exclude(
-        status=Video.Status.PENDING_UPLOAD).first()

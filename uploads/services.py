@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ecg.exceptions import ApplicationError, ValidationFailed
+from ecg.jobs import job_kinds
 from uploads import storage
 from uploads.models import Video
 from uploads.probe import MediaInvalid, probe
@@ -108,10 +109,9 @@ def video_ensure_probed(video: Video) -> Video:
 def video_delete(*, video: Video) -> None:
     """Delete the row, its upload and every derived file (render outputs) from storage."""
     keys = [video.key]
-    for relation in ("render_jobs",):
-        manager = getattr(video, relation, None)
-        if manager is not None:
-            keys.extend(k for k in manager.values_list("output_key", flat=True) if k)
+    for kind in job_kinds():
+        if kind.video_field:
+            keys += kind.files(kind.model.objects.filter(**{kind.video_field: video}))
     with transaction.atomic():
         video.delete()
     for key in keys:

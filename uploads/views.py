@@ -14,6 +14,7 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from ecg.exceptions import ApplicationError, error_response
+from ecg.jobs import job_kinds
 from uploads import selectors, services, storage
 from uploads.serializers import GenerateUrlSerializer, VideoMetadataSerializer, VideoSerializer
 
@@ -144,14 +145,13 @@ class VideoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
 
 
 def _jobs_of(video) -> list[dict]:
-    """Summaries of the jobs that used this video (transcriptions and renders), newest first."""
+    """Summaries of the jobs that used this video (every registered kind made from a video), newest first."""
     jobs: list[dict] = []
-    for relation, kind in (("transcription_jobs", "transcription"), ("render_jobs", "render")):
-        manager = getattr(video, relation, None)
-        if manager is None:
+    for kind in job_kinds():
+        if not kind.video_field:
             continue
-        for job in manager.order_by("-created_at")[:50]:
-            jobs.append({"job_id": str(job.pk), "type": kind, "status": job.status, "progress": job.progress,
+        for job in kind.model.objects.filter(**{kind.video_field: video}).order_by("-created_at")[:50]:
+            jobs.append({"job_id": str(job.pk), "type": kind.name, "status": job.status, "progress": job.progress,
                          "created_at": job.created_at.isoformat(),
                          "finished_at": job.finished_at.isoformat() if job.finished_at else None})
     return sorted(jobs, key=lambda j: j["created_at"], reverse=True)

@@ -19,8 +19,8 @@ from django.utils import timezone
 from support import PASSWORD, broker_is_real, flush_broker, make_clip
 
 from accounts.models import QuotaOverride
-from ecg.dashboard import quota_zone
 from ecg.jobs import JobStatus
+from ops.dashboard import quota_zone
 from rendering.models import RenderJob
 from transcription.models import TranscriptionJob
 from uploads import storage

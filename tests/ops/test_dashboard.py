@@ -1,4 +1,4 @@
-"""Admin operations dashboard (ecg.dashboard, ecg.admin_views) and the job admins' read-only pages and operations."""
+"""Admin operations dashboard (ops.dashboard, ops.admin_views) and the job admins' read-only pages and operations."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import QuotaOverride
-from ecg import dashboard
 from ecg.jobs import JobStatus
+from ops import dashboard
 from rendering import quotas
 from rendering.models import RenderJob
 from transcription.models import TranscriptionJob
@@ -79,10 +79,10 @@ def test_jobs_per_day_counts_local_days_without_gaps(video):
     assert days[-1].day == local_noon(0, now).date() and days[0].day == local_noon(29, now).date()
     by_day = {d.day: d for d in days}
     today, three, first = (by_day[local_noon(n, now).date()] for n in (0, 3, 29))
-    assert (today.transcription, today.transcription_failed, today.render) == (2, 1, 0)
-    assert (three.transcription, three.render, three.render_failed) == (1, 1, 1)
-    assert (first.render, first.transcription) == (1, 0)
-    assert sum(d.transcription + d.render for d in days) == 5
+    assert (today.total("transcription"), today.failed("transcription"), today.total("render")) == (2, 1, 0)
+    assert (three.total("transcription"), three.total("render"), three.failed("render")) == (1, 1, 1)
+    assert (first.total("render"), first.total("transcription")) == (1, 0)
+    assert sum(d.total("transcription") + d.total("render") for d in days) == 5
 
 
 def test_failure_rate_excludes_cancellations_and_counts_stale_workers(video):

@@ -18,8 +18,8 @@ import httpx
 import pytest
 from support import wait_for
 
-from ecg import events
 from ecg.jobs import ACTIVE, JobStatus, claim, report_progress, transition
+from ops import events
 from rendering.models import RenderJob
 from rendering.services import render_cancel
 from transcription.models import TranscriptionJob

@@ -140,7 +140,7 @@ def test_s3_storage_ready_and_down(client, settings, s3_endpoint):
 def test_a_hanging_dependency_counts_as_down_without_holding_the_probe(monkeypatch):
     import threading
 
-    from ecg import health
+    from ops import health
 
     release, finished = threading.Event(), threading.Event()
 

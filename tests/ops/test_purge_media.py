@@ -13,11 +13,11 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from ecg.jobs import JobStatus
+from ops.retention import purge
 from rendering import quotas
 from rendering.models import RenderJob
 from transcription.models import TranscriptionJob
 from uploads import storage
-from uploads.management.retention import purge
 from uploads.models import Video
 
 pytestmark = pytest.mark.django_db(transaction=True)  # file deletion runs on commit

@@ -14,11 +14,12 @@ from django.core.management import call_command
 from django.utils import timezone
 from support import broker_messages, flush_broker, wait_for
 
-import ecg.actors  # noqa: F401  (declares the periodic actor on the broker)
+import ops.actors  # noqa: F401  (declares the periodic actor on the broker)
 import rendering.actors  # noqa: F401
 import transcription.actors  # noqa: F401
-from ecg import reaper
+from ecg import jobs
 from ecg.jobs import JobStatus
+from ops import reaper
 from rendering.models import RenderJob
 from transcription import runner
 from transcription.models import TranscriptionJob
@@ -116,16 +117,16 @@ def test_out_of_attempts_fails_worker_lost(user, auth_api):
 def test_a_heartbeat_at_the_last_moment_keeps_the_job(user):
     """The reaper's UPDATE re-checks staleness: a worker that beats between the SELECT and it keeps its job."""
     job = transcription(user, silent_for=400)
-    stale_before = reaper.stale_cutoff()
+    stale_before = jobs.stale_cutoff()
     TranscriptionJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())  # the worker is alive after all
 
-    assert reaper.recover(TranscriptionJob, job, lambda _job: None, stale_before=stale_before) is None
+    assert jobs.recover(TranscriptionJob, job, lambda _job: None, stale_before=stale_before) is None
 
     job.refresh_from_db()
     assert job.status == JobStatus.PROCESSING and job.worker == "lost-host:123:456"
     exhausted = transcription(user, silent_for=400, attempts=3)
     TranscriptionJob.objects.filter(pk=exhausted.pk).update(heartbeat_at=timezone.now())
-    assert reaper.recover(TranscriptionJob, exhausted, lambda _job: None, stale_before=stale_before) is None
+    assert jobs.recover(TranscriptionJob, exhausted, lambda _job: None, stale_before=stale_before) is None
     exhausted.refresh_from_db()
     assert exhausted.status == JobStatus.PROCESSING
 
@@ -192,7 +193,7 @@ def test_periodic_actor_reaps_and_reschedules_itself_once(user, settings):
     lost = transcription(user, silent_for=400)
 
     before = int(time.time() * 1000)
-    ecg.actors.reap_stale_jobs_periodically()  # one run, as a worker would do it
+    ops.actors.reap_stale_jobs_periodically()  # one run, as a worker would do it
     lost.refresh_from_db()
     assert lost.status == JobStatus.QUEUED
     [next_run] = broker_messages("default")
@@ -201,14 +202,14 @@ def test_periodic_actor_reaps_and_reschedules_itself_once(user, settings):
     assert cache.get(reaper.SCHEDULED_KEY)
 
     # A second chain (say two workers booted at once) running now finds the tick lock and ends.
-    ecg.actors.reap_stale_jobs_periodically()
+    ops.actors.reap_stale_jobs_periodically()
     assert len(broker_messages("default")) == 1
 
 
 def test_default_queue_workers_start_exactly_one_schedule(user, settings, caplog):
     import logging
 
-    caplog.set_level(logging.INFO, logger="ecg.reaper")
+    caplog.set_level(logging.INFO, logger="ops.reaper")
     settings.REAPER_INTERVAL = 60
     lost = transcription(user, silent_for=400)
     broker = dramatiq.get_broker()
@@ -227,7 +228,7 @@ def test_default_queue_workers_start_exactly_one_schedule(user, settings, caplog
     finally:
         for worker in workers:
             worker.stop()
-    messages = [r.getMessage() for r in caplog.records if r.name == "ecg.reaper"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "ops.reaper"]
     assert sum(m.startswith("reaper: periodic schedule started") for m in messages) == 1, messages
     assert sum(m.startswith("reaper: 1 requeued") for m in messages) == 1, messages
     assert job_ids("transcription") == [str(lost.pk)]

@@ -64,7 +64,7 @@ def test_unknown_language_code_is_refused_with_the_available_ones(auth_api, key)
 def test_web_tier_imports_no_ml_engine():
     code = (
         "import django, os, sys, json; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'ecg.settings'); "
-        "django.setup(); import ecg.urls, transcription.services, transcription.views, ecg.health; "
+        "django.setup(); import ecg.urls, transcription.services, transcription.views, ops.health; "
         "from transcription import services; services.supported_languages(); "
         "print(json.dumps(sorted(m for m in ('torch', 'faster_whisper', 'ctranslate2', 'resemblyzer', 'budoux', "
         "'parselmouth', 'transformers') if m in sys.modules)))"

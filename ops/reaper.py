@@ -10,38 +10,28 @@ at the last moment keeps its job):
 * otherwise → ``failed`` with ``WORKER_LOST`` (a job that keeps killing workers must not take the pool down).
 
 Three things apply it: ``manage.py reap_stale_jobs`` (operators, cron), the periodic actor
-``ecg.actors.reap_stale_jobs_periodically`` on the ``default`` queue (Dramatiq has no scheduler: the actor
+``ops.actors.reap_stale_jobs_periodically`` on the ``default`` queue (Dramatiq has no scheduler: the actor
 re-sends itself with a delay; a short cache lock lets only one such chain survive however many get
-started), and ``handle_unclaimed`` below, which a redelivered message runs when ``claim()`` refuses it.
+started), and ``ecg.jobs.handle_unclaimed``, which a redelivered message runs when ``claim()`` refuses it. The rule
+itself (``recover``) belongs to the job core, since a worker applies it too; this module loops over the
+registered job kinds (``ecg.jobs.job_kinds``) and keeps the periodic schedule.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 import dramatiq
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Q
-from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
-WORKER_LOST_MESSAGE = "The worker running this job stopped responding."
 SCHEDULED_KEY = "ecg:reaper:scheduled"  # present while a periodic chain exists
 TICK_KEY = "ecg:reaper:tick"  # held for half an interval by the chain that just ran
-
-# (model label, enqueue service path): the service re-sends the job's message with its own time limit.
-JOB_KINDS = [
-    ("transcription.TranscriptionJob", "transcription.services.enqueue"),
-    ("rendering.RenderJob", "rendering.services.enqueue"),
-]
-
 
 @dataclass
 class ReapResult:
@@ -53,104 +43,34 @@ class ReapResult:
         return len(self.requeued) + len(self.failed)
 
 
-def job_kinds() -> Iterator[tuple[str, Any, Callable]]:
-    from django.apps import apps
-    from django.utils.module_loading import import_string
-
-    for label, enqueue_path in JOB_KINDS:
-        try:
-            model = apps.get_model(label)
-        except LookupError:
-            continue
-        yield label, model, import_string(enqueue_path)
-
-
-def stale_filter(stale_before: datetime) -> Q:
-    """Processing jobs whose worker has been silent since before ``stale_before``."""
-    return Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, started_at__lt=stale_before)
-
-
-def stale_cutoff(now: datetime | None = None) -> datetime:
-    return (now or timezone.now()) - timedelta(seconds=settings.JOB_HEARTBEAT_STALE_SECONDS)
-
-
-def recover(model: Any, job: Any, enqueue: Callable, *, stale_before: datetime) -> str | None:
-    """Apply the rule to one stale job: "requeued", "failed", or None when it changed under us."""
-    from ecg.jobs import JobStatus, transition
-
-    still_stale = stale_filter(stale_before)
-    if job.attempts < settings.JOB_MAX_ATTEMPTS:
-        if transition(model, job.pk, to=JobStatus.QUEUED, from_states=[JobStatus.PROCESSING], where=still_stale,
-                      worker="", stage="queued"):
-            enqueue(job)
-            logger.warning("job %s: worker %s went silent; requeued (attempt %s of %s used)", job.pk,
-                           job.worker or "?", job.attempts, settings.JOB_MAX_ATTEMPTS)
-            return "requeued"
-        return None
-    if transition(model, job.pk, to=JobStatus.FAILED, from_states=[JobStatus.PROCESSING], where=still_stale,
-                  error_code="WORKER_LOST", error_message=WORKER_LOST_MESSAGE):
-        logger.error("job %s: worker %s went silent after %s attempts; failed WORKER_LOST", job.pk,
-                     job.worker or "?", job.attempts)
-        return "failed"
-    return None
-
-
 def reap(*, dry_run: bool = False, now: datetime | None = None) -> ReapResult:
     """Requeue or fail every stale processing job of every kind (``dry_run``: only say what would happen)."""
-    from ecg.jobs import JobStatus
+    # Imported here: Dramatiq loads this module (ReaperScheduler) before Django's models are ready.
+    from ecg.jobs import JobStatus, job_kinds, recover, stale_cutoff, stale_filter
 
     stale_before = stale_cutoff(now)
     result = ReapResult()
-    for label, model, enqueue in job_kinds():
-        for job in model.objects.filter(stale_filter(stale_before), status=JobStatus.PROCESSING).order_by("pk"):
+    for kind in job_kinds():
+        stale = kind.model.objects.filter(stale_filter(stale_before), status=JobStatus.PROCESSING).order_by("pk")
+        for job in stale:
             if dry_run:
                 outcome = "requeued" if job.attempts < settings.JOB_MAX_ATTEMPTS else "failed"
             else:
-                outcome = recover(model, job, enqueue, stale_before=stale_before)
+                outcome = recover(kind.model, job, kind.enqueue, stale_before=stale_before)
             if outcome == "requeued":
-                result.requeued.append((label, str(job.pk)))
+                result.requeued.append((kind.label, str(job.pk)))
             elif outcome == "failed":
-                result.failed.append((label, str(job.pk)))
+                result.failed.append((kind.label, str(job.pk)))
     if result.total:
         logger.info("reaper%s: %s requeued, %s failed WORKER_LOST", " (dry run)" if dry_run else "",
                     len(result.requeued), len(result.failed))
     return result
 
 
-def handle_unclaimed(model: Any, job_id: Any) -> None:
-    """What a worker does with a message that ``claim()`` refused.
-
-    Finished, cancelled or unknown jobs: nothing (a duplicate message). A job still ``processing`` with a
-    fresh heartbeat is either running elsewhere or its worker died moments ago and the broker redelivered
-    the message before the job went stale: the message comes back (not as a retry) just after the heartbeat
-    would go stale, when ``claim()`` can tell the two apart. A stale job that ``claim()`` still refused has
-    used all its attempts: it fails with WORKER_LOST now.
-    """
-    from ecg.jobs import JobStatus, resend_current_message
-
-    job = model.objects.filter(pk=job_id).first()
-    if job is None or job.status != JobStatus.PROCESSING:
-        logger.info("job %s: not claimable (%s); message dropped", job_id, job.status if job else "unknown")
-        return
-    now = timezone.now()
-    stale_before = stale_cutoff(now)
-    if job.heartbeat_at is None or job.heartbeat_at < stale_before:
-        for _label, kind, enqueue in job_kinds():
-            if kind is model:
-                recover(model, job, enqueue, stale_before=stale_before)
-        return
-    wait = (job.heartbeat_at - stale_before).total_seconds() + min(settings.JOB_HEARTBEAT_INTERVAL, 30.0)
-    if resend_current_message(delay_ms=int(wait * 1000)):
-        logger.info("job %s is processing on %s (heartbeat %.1fs ago); message deferred %.1fs", job_id,
-                    job.worker or "?", (now - job.heartbeat_at).total_seconds(), wait)
-    else:
-        logger.info("job %s is processing on %s; nothing to do here", job_id, job.worker or "?")
-
-
 # --- the periodic actor's schedule --------------------------------------------------------------------------
 
 def periodic_actor() -> dramatiq.Actor:
-    from ecg.actors import reap_stale_jobs_periodically
+    from ops.actors import reap_stale_jobs_periodically
 
     return reap_stale_jobs_periodically
 

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 class Command(BaseCommand):
     help = ("Delete uploads (rows, files, jobs and outputs made from them) and render outputs older than N days "
             "(default ECG_RETENTION_DAYS). Files of queued or processing jobs are never deleted. "
-            "The rules are in uploads/management/retention.py.")
+            "The rules are in ops/retention.py.")
 
     def add_arguments(self, parser):
         parser.add_argument("--older-than-days", type=int, default=None,
@@ -17,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="only report what would be deleted")
 
     def handle(self, *args, older_than_days: int | None, dry_run: bool, **options):
-        from uploads.management.retention import purge
+        from ops.retention import purge
 
         days = settings.RETENTION_DAYS if older_than_days is None else older_than_days
         if days < 1:

@@ -1,4 +1,4 @@
-"""manage.py reap_stale_jobs [--dry-run] [--schedule]: recover jobs whose worker vanished (ecg.reaper)."""
+"""manage.py reap_stale_jobs [--dry-run] [--schedule]: recover jobs whose worker vanished (ops.reaper)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ class Command(BaseCommand):
                             help="start the periodic reaper on the 'default' queue unless it is already running")
 
     def handle(self, *args, dry_run: bool, schedule: bool, **options):
-        from ecg import reaper
+        from ops import reaper
 
         if schedule:
             started = reaper.ensure_scheduled()

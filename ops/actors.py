@@ -7,11 +7,11 @@ import dramatiq
 
 @dramatiq.actor(queue_name="default", max_retries=0, time_limit=10 * 60 * 1000)
 def reap_stale_jobs_periodically() -> None:
-    """Requeue or fail jobs whose worker vanished, then schedule the next run (``ecg.reaper.periodic_tick``).
+    """Requeue or fail jobs whose worker vanished, then schedule the next run (``ops.reaper.periodic_tick``).
 
     No retries: a failed run still schedules the next one (``finally``), and a retried message would be a
     second chain.
     """
-    from ecg.reaper import periodic_tick
+    from ops.reaper import periodic_tick
 
     periodic_tick()

@@ -8,7 +8,7 @@ Render quota rows reuse ``rendering.quotas`` (what counts, the windows) and ``ac
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,23 +19,29 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.selectors import user_limits
-from ecg.jobs import ACTIVE, JobStatus
+from ecg.jobs import ACTIVE, JobStatus, job_kinds
 from rendering import quotas
 from rendering.models import RenderJob
-from transcription.models import TranscriptionJob
 
-KINDS: dict[str, type] = {"transcription": TranscriptionJob, "render": RenderJob}
-# The field that names what did the work: the ASR engine, the video encoder.
-ENGINE_FIELDS = {"transcription": "engine", "render": "encoder"}
+
+def kind_names() -> list[str]:
+    """The registered job kinds' names, in registration order (the chart's bar order)."""
+    return [kind.name for kind in job_kinds()]
 
 
 @dataclass(frozen=True)
 class DayCount:
+    """Jobs created on one local day, per kind name, and how many of them failed."""
+
     day: date
-    transcription: int = 0
-    transcription_failed: int = 0
-    render: int = 0
-    render_failed: int = 0
+    totals: dict[str, int] = field(default_factory=dict)
+    failures: dict[str, int] = field(default_factory=dict)
+
+    def total(self, kind: str) -> int:
+        return self.totals.get(kind, 0)
+
+    def failed(self, kind: str) -> int:
+        return self.failures.get(kind, 0)
 
 
 @dataclass(frozen=True)
@@ -136,43 +142,44 @@ def jobs_per_day(*, days: int = 30, now: datetime | None = None) -> list[DayCoun
     """Jobs created per local day (all outcomes) and how many of them failed, oldest day first, no gaps."""
     now = now or timezone.now()
     since = window_start(days, now)
-    counts: dict[date, dict[str, int]] = {}
-    for kind, model in KINDS.items():
-        rows = (model.objects.filter(created_at__gte=since)
+    totals: dict[date, dict[str, int]] = {}
+    failures: dict[date, dict[str, int]] = {}
+    for kind in job_kinds():
+        rows = (kind.model.objects.filter(created_at__gte=since)
                 .annotate(day=TruncDate("created_at", tzinfo=quota_zone())).values("day")
                 .annotate(total=Count("id"), failed=Count("id", filter=Q(status=JobStatus.FAILED)))
                 .order_by("day"))
         for row in rows:
-            counts.setdefault(row["day"], {})[kind] = row["total"]
-            counts[row["day"]][f"{kind}_failed"] = row["failed"]
+            totals.setdefault(row["day"], {})[kind.name] = row["total"]
+            failures.setdefault(row["day"], {})[kind.name] = row["failed"]
     first = since.date()
-    return [DayCount(day=first + timedelta(days=i), **counts.get(first + timedelta(days=i), {}))
-            for i in range(days)]
+    dates = [first + timedelta(days=i) for i in range(days)]
+    return [DayCount(day=d, totals=totals.get(d, {}), failures=failures.get(d, {})) for d in dates]
 
 
 def failure_stats(*, since: datetime, now: datetime | None = None) -> list[FailureStats]:
     now = now or timezone.now()
     stale_before = now - timedelta(seconds=settings.JOB_HEARTBEAT_STALE_SECONDS)
     stats = []
-    for kind, model in KINDS.items():
-        totals = model.objects.aggregate(
+    for kind in job_kinds():
+        totals = kind.model.objects.aggregate(
             completed=Count("id", filter=Q(created_at__gte=since, status=JobStatus.COMPLETED)),
             failed=Count("id", filter=Q(created_at__gte=since, status=JobStatus.FAILED)),
             cancelled=Count("id", filter=Q(created_at__gte=since, status=JobStatus.CANCELLED)),
             active=Count("id", filter=Q(status__in=ACTIVE)),
             stale=Count("id", filter=Q(status=JobStatus.PROCESSING, heartbeat_at__lt=stale_before)),
         )
-        stats.append(FailureStats(kind=kind, **totals))
+        stats.append(FailureStats(kind=kind.name, **totals))
     return stats
 
 
 def top_error_codes(*, since: datetime, limit: int = 10) -> list[ErrorCount]:
     """The most frequent error codes of failed jobs, both kinds together, most frequent first."""
     errors = []
-    for kind, model in KINDS.items():
-        rows = (model.objects.filter(created_at__gte=since, status=JobStatus.FAILED).values("error_code")
+    for kind in job_kinds():
+        rows = (kind.model.objects.filter(created_at__gte=since, status=JobStatus.FAILED).values("error_code")
                 .annotate(count=Count("id")).order_by("-count", "error_code")[:limit])
-        errors += [ErrorCount(kind=kind, code=row["error_code"] or "(none)", count=row["count"]) for row in rows]
+        errors += [ErrorCount(kind=kind.name, code=row["error_code"] or "(none)", count=row["count"]) for row in rows]
     return sorted(errors, key=lambda e: (-e.count, e.kind, e.code))[:limit]
 
 
@@ -180,13 +187,15 @@ def engine_speeds(*, since: datetime) -> list[EngineSpeed]:
     """Real-time factor per ASR engine and per video encoder over completed jobs finished in the window."""
     processing = ExpressionWrapper(F("finished_at") - F("started_at"), output_field=DurationField())
     speeds = []
-    for kind, model in KINDS.items():
-        field = ENGINE_FIELDS[kind]
-        rows = (model.objects.filter(status=JobStatus.COMPLETED, finished_at__gte=since, started_at__isnull=False,
-                                     media_duration__gt=0)
-                .values(field).annotate(jobs=Count("id"), media=Sum("media_duration"), processing=Sum(processing))
-                .order_by(field))
-        speeds += [EngineSpeed(kind=kind, engine=row[field] or "(unknown)", jobs=row["jobs"],
+    for kind in job_kinds():
+        engine = kind.engine_field
+        if not engine:
+            continue
+        rows = (kind.model.objects.filter(status=JobStatus.COMPLETED, finished_at__gte=since,
+                                          started_at__isnull=False, media_duration__gt=0)
+                .values(engine).annotate(jobs=Count("id"), media=Sum("media_duration"), processing=Sum(processing))
+                .order_by(engine))
+        speeds += [EngineSpeed(kind=kind.name, engine=row[engine] or "(unknown)", jobs=row["jobs"],
                                media_seconds=float(row["media"] or 0.0),
                                processing_seconds=row["processing"].total_seconds() if row["processing"] else 0.0)
                    for row in rows]

@@ -1,8 +1,8 @@
 """Live job progress: change notifications and the Server-Sent Events stream (API.md section 5).
 
-Workers call ``publish(job_id)`` (from ``ecg.jobs``) after every won state change and progress write. With
-Redis configured that is one ``PUBLISH`` on a channel named after the job; without Redis it does nothing
-and streams fall back to cheap polling of the job row. A notification carries no state: the stream
+Workers call ``ecg.notify.publish(job_id)`` (from ``ecg.jobs``) after every won state change and progress
+write. With Redis configured that is one ``PUBLISH`` on a channel named after the job; without Redis it does
+nothing and streams fall back to cheap polling of the job row. A notification carries no state: the stream
 re-reads the job through the same selector and payload builder as the status endpoint, so the two can
 never disagree (and the payload is localized and its download URL signed for the listening user).
 
@@ -27,18 +27,17 @@ from typing import Any
 
 from asgiref.sync import SyncToAsync, sync_to_async
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from rest_framework import exceptions as drf
 
 from ecg.exceptions import ApplicationError, NotFoundError, default_message, error_response
+from ecg.jobs import TERMINAL, JobKind, job_kinds
+from ecg.notify import channel_prefix, publish, redis_url  # noqa: F401  (publish: re-exported for callers)
 
 logger = logging.getLogger(__name__)
-
-_publisher: Any = None
-
 
 # --- settings ---------------------------------------------------------------------------------------
 def heartbeat_seconds() -> float:
@@ -49,41 +48,6 @@ def heartbeat_seconds() -> float:
 def poll_seconds() -> float:
     """Seconds between re-reads of the job row when no Redis notifications are available."""
     return float(getattr(settings, "SSE_POLL_SECONDS", 1.0))
-
-
-def redis_url() -> str:
-    return getattr(settings, "REDIS_URL", "") or ""
-
-
-def channel_prefix() -> str:
-    """Redis pub/sub ignores the database index, so channels carry the broker namespace instead."""
-    namespace = (getattr(settings, "DRAMATIQ_BROKER", {}) or {}).get("OPTIONS", {}).get("namespace") or "ecg"
-    return f"{namespace}:job-events:"
-
-
-# --- publishing (workers, services) -----------------------------------------------------------------
-def publish(job_id: Any) -> None:
-    """Tell listening streams that job ``job_id`` changed; after commit, and never raising.
-
-    The database row is the truth; a lost notification only delays an event until the stream's next
-    safety re-read, so a Redis hiccup must never fail the job that is reporting.
-    """
-    if not redis_url():
-        return
-    transaction.on_commit(lambda: _publish_now(str(job_id)))
-
-
-def _publish_now(job_id: str) -> None:
-    global _publisher
-    try:
-        if _publisher is None:
-            import redis
-
-            # redis-py's pool is thread-safe and re-created after fork, so one client serves the process.
-            _publisher = redis.Redis.from_url(redis_url(), socket_connect_timeout=2, socket_timeout=2)
-        _publisher.publish(channel_prefix() + job_id, b"1")
-    except Exception as exc:  # noqa: BLE001 (notifications are best effort by design)
-        logger.warning("job %s: could not publish a progress notification: %s", job_id, exc)
 
 
 # --- subscribing (one Redis connection per process and event loop) ----------------------------------
@@ -194,21 +158,18 @@ def hub() -> _Hub | None:
 # --- reading the job --------------------------------------------------------------------------------
 @dataclass
 class JobRef:
-    """Which job a stream follows: its kind picks the selector and payload builder."""
+    """Which job a stream follows: its kind gives the owner lookup and the status payload."""
 
-    kind: str  # "transcription" | "render"
+    kind: JobKind
     job_id: str
     user: Any
 
 
 def _locate(user: Any, job_id: str) -> JobRef:
-    """Find the caller's job among transcription and render jobs; foreign and unknown ids look the same."""
-    from rendering import selectors as render_selectors
-    from transcription import selectors as transcription_selectors
-
-    for kind, selectors in (("transcription", transcription_selectors), ("render", render_selectors)):
+    """Find the caller's job among every registered kind; foreign and unknown ids look the same."""
+    for kind in job_kinds():
         try:
-            job = selectors.job_get(user=user, job_id=job_id)
+            job = kind.owned_by(user=user, job_id=job_id)
         except ApplicationError:
             continue
         return JobRef(kind, str(job.pk), user)
@@ -217,14 +178,8 @@ def _locate(user: Any, job_id: str) -> JobRef:
 
 def read_payload(ref: JobRef) -> tuple[dict, bool]:
     """(status payload, terminal?) exactly as the job's status endpoint would answer now."""
-    from ecg.jobs import TERMINAL
-
-    if ref.kind == "transcription":
-        from transcription import selectors
-    else:
-        from rendering import selectors  # type: ignore[no-redef]
-    job = selectors.job_get(user=ref.user, job_id=ref.job_id)
-    return selectors.status_payload(job), job.status in TERMINAL
+    job = ref.kind.owned_by(user=ref.user, job_id=ref.job_id)
+    return ref.kind.status_payload(job), job.status in TERMINAL
 
 
 def _db_call(fn: Callable[..., Any]) -> Callable[..., Any]:

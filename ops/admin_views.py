@@ -1,7 +1,7 @@
 """The admin's operations dashboard page (staff only) and its server-side SVG chart.
 
 The chart is plain inline SVG built with ``format_html``: no JavaScript, no CDN, and it renders the same in
-every browser and in a screenshot. Queries live in ``ecg.dashboard``; this module only lays them out.
+every browser and in a screenshot. Queries live in ``ops.dashboard``; this module only lays them out.
 """
 
 from __future__ import annotations
@@ -15,9 +15,15 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from ecg import dashboard as selectors
+from ops import dashboard as selectors
 
 COLORS = {"transcription": "#1c7ed6", "render": "#2b8a3e", "failed": "#c92a2a"}
+LEGENDS = {"transcription": _("transcription jobs"), "render": _("render jobs")}
+PALETTE = ("#7048e8", "#f08c00", "#0c8599", "#d6336c")  # kinds registered later get these in turn
+
+
+def kind_color(kind: str, index: int) -> str:
+    return COLORS.get(kind) or PALETTE[index % len(PALETTE)]
 WIDTH, HEIGHT = 960, 300
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 34, 40
 
@@ -31,11 +37,12 @@ def _nice_ceiling(value: int) -> int:
 
 
 def jobs_chart(days: list[selectors.DayCount]) -> SafeString:
-    """Grouped bars per day (transcription, render) with the failed part of each bar drawn in red."""
+    """Grouped bars per day (one per job kind) with the failed part of each bar drawn in red."""
+    kinds = selectors.kind_names()
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    top = _nice_ceiling(max([d.transcription for d in days] + [d.render for d in days] + [0]))
+    top = _nice_ceiling(max([d.total(kind) for d in days for kind in kinds] + [0]))
     group = plot_w / max(len(days), 1)
-    bar_w = max(2.0, (group - 4) / 2)
+    bar_w = max(2.0, (group - 4) / max(len(kinds), 1))
 
     def y(count: int) -> float:
         return TOP + plot_h - plot_h * count / top
@@ -50,8 +57,8 @@ def jobs_chart(days: list[selectors.DayCount]) -> SafeString:
     bars, labels = [], []
     for i, day in enumerate(days):
         x0 = LEFT + i * group + 2
-        for j, kind in enumerate(("transcription", "render")):
-            total, failed = getattr(day, kind), getattr(day, f"{kind}_failed")
+        for j, kind in enumerate(kinds):
+            total, failed = day.total(kind), day.failed(kind)
             if not total:
                 continue
             x = x0 + j * bar_w
@@ -60,7 +67,7 @@ def jobs_chart(days: list[selectors.DayCount]) -> SafeString:
                 '<rect class="bar bar-{}" data-day="{}" data-kind="{}" data-count="{}" data-failed="{}" x="{}" '
                 'y="{}" width="{}" height="{}" fill="{}"><title>{}</title></rect>',
                 kind, day.day.isoformat(), kind, total, failed, num(x), num(y(total)), num(bar_w - 1),
-                num(y(0) - y(total)), COLORS[kind], tip))
+                num(y(0) - y(total)), kind_color(kind, j), tip))
             if failed:
                 bars.append(format_html(
                     '<rect class="bar-failed" data-day="{}" data-kind="{}" x="{}" y="{}" width="{}" '
@@ -72,10 +79,11 @@ def jobs_chart(days: list[selectors.DayCount]) -> SafeString:
                                       num(x0 + bar_w), HEIGHT - BOTTOM + 16, day.day.strftime("%m-%d")))
     legend = format_html_join("", '<rect x="{}" y="8" width="12" height="12" fill="{}"/>'
                                   '<text class="legend" x="{}" y="19">{}</text>',
-                              ((LEFT + k * 150, COLORS[name], LEFT + k * 150 + 18, text) for k, (name, text) in
-                               enumerate((("transcription", _("transcription jobs")), ("render", _("render jobs")),
-                                          ("failed", _("failed"))))))
-    total = sum(d.transcription + d.render for d in days)
+                              ((LEFT + k * 150, color, LEFT + k * 150 + 18, text) for k, (color, text) in
+                               enumerate([*((kind_color(kind, j), LEGENDS.get(kind, f"{kind} jobs"))
+                                            for j, kind in enumerate(kinds)),
+                                          (COLORS["failed"], _("failed"))])))
+    total = sum(d.total(kind) for d in days for kind in kinds)
     return format_html(
         '<svg class="ecg-chart" id="jobs-per-day" role="img" viewBox="0 0 {} {}" width="100%" '
         'preserveAspectRatio="xMinYMin meet" data-total="{}" xmlns="http://www.w3.org/2000/svg">'
@@ -92,7 +100,7 @@ def dashboard_view(request: HttpRequest) -> TemplateResponse:
         "title": _("Operations dashboard"),
         "data": data,
         "chart": jobs_chart(data.per_day),
-        "totals": {kind: sum(getattr(d, kind) for d in data.per_day) for kind in selectors.KINDS},
+        "totals": {kind: sum(d.total(kind) for d in data.per_day) for kind in selectors.kind_names()},
     }
     return TemplateResponse(request, "admin/dashboard.html", context)
 

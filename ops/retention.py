@@ -27,9 +27,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from ecg.jobs import ACTIVE, TERMINAL
-from rendering.models import RenderJob
-from transcription.models import TranscriptionJob
+from ecg.jobs import ACTIVE, TERMINAL, JobKind, job_kinds
 from uploads import storage
 from uploads.models import Video
 
@@ -52,17 +50,29 @@ def quota_month_start(now: datetime) -> datetime:
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
+def _video_kinds() -> list[JobKind]:
+    """The registered job kinds made from an upload."""
+    return [kind for kind in job_kinds() if kind.video_field]
+
+
+def _recent(kind: JobKind, cutoff: datetime, month_start: datetime) -> Q:
+    """Jobs too young to go: after the cutoff, or (for kinds a quota counts) in the current quota month."""
+    recent = Q(created_at__gte=cutoff)
+    return recent | Q(created_at__gte=month_start) if kind.counts_toward_quota else recent
+
+
 def _video_is_purgeable(cutoff: datetime, month_start: datetime) -> Q:
     """Filter for videos whose whole history is older than the cutoff and outside the quota month."""
-    recent_transcription = TranscriptionJob.objects.filter(video=OuterRef("pk"), created_at__gte=cutoff)
-    recent_render = RenderJob.objects.filter(Q(created_at__gte=cutoff) | Q(created_at__gte=month_start),
-                                             video=OuterRef("pk"))
-    return Q(created_at__lt=cutoff) & ~Exists(recent_transcription) & ~Exists(recent_render)
+    purgeable = Q(created_at__lt=cutoff)
+    for kind in _video_kinds():
+        recent = kind.model.objects.filter(_recent(kind, cutoff, month_start), **{kind.video_field: OuterRef("pk")})
+        purgeable &= ~Exists(recent)
+    return purgeable
 
 
 def _has_active_job(video_id: int) -> bool:
-    return (TranscriptionJob.objects.filter(video_id=video_id, status__in=ACTIVE).exists()
-            or RenderJob.objects.filter(video_id=video_id, status__in=ACTIVE).exists())
+    return any(kind.model.objects.filter(status__in=ACTIVE, **{f"{kind.video_field}_id": video_id}).exists()
+               for kind in _video_kinds())
 
 
 def _size(key: str) -> int:
@@ -98,7 +108,9 @@ def purge(*, older_than_days: int, dry_run: bool = False, now: datetime | None =
                                                              pk=video_id).first()
             if video is None or _has_active_job(video_id):  # changed since the scan: keep it
                 continue
-            keys = [video.key, *(k for k in video.render_jobs.values_list("output_key", flat=True) if k)]
+            keys = [video.key]
+            for kind in _video_kinds():
+                keys += kind.files(kind.model.objects.filter(**{kind.video_field: video}))
             freed = sum(_size(k) for k in keys)
             if not dry_run:
                 video.delete()
@@ -108,23 +120,37 @@ def purge(*, older_than_days: int, dry_run: bool = False, now: datetime | None =
         logger.info("purge%s: upload %s (%s, %s bytes with outputs)", " (dry run)" if dry_run else "", video.pk,
                     video.key, freed)
 
-    # 2. Render outputs of kept uploads.
-    old_outputs = RenderJob.objects.filter(status__in=TERMINAL).exclude(output_key="").filter(
+    # 2. Job outputs (render files) of kept uploads.
+    for kind in job_kinds():
+        for field_name in kind.file_fields:
+            _purge_outputs(kind, field_name, cutoff, dry_run, report)
+
+    # 3. Rows whose outputs are gone and which no quota counts any more (kinds that own files).
+    for kind in job_kinds():
+        if not kind.file_fields:
+            continue
+        before = min(cutoff, month_start) if kind.counts_toward_quota else cutoff
+        old_rows = kind.model.objects.filter(status__in=TERMINAL, created_at__lt=before,
+                                             **{field_name: "" for field_name in kind.file_fields})
+        if dry_run:
+            report.render_rows += old_rows.count()
+        else:
+            report.render_rows += old_rows.delete()[1].get(kind.label, 0)
+    return report
+
+
+def _purge_outputs(kind: JobKind, field_name: str, cutoff: datetime, dry_run: bool, report: PurgeReport) -> None:
+    """Delete the files in ``field_name`` of finished jobs older than the cutoff and clear the field."""
+    old_outputs = kind.model.objects.filter(status__in=TERMINAL).exclude(**{field_name: ""}).filter(
         Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff))
-    for job in old_outputs.only("pk", "output_key").iterator():
-        key, freed = job.output_key, _size(job.output_key)
+    for job in old_outputs.only("pk", field_name).iterator():
+        key = getattr(job, field_name)
+        freed = _size(key)
         if not dry_run:
-            if not RenderJob.objects.filter(pk=job.pk, status__in=TERMINAL, output_key=key).update(output_key=""):
+            still = kind.model.objects.filter(pk=job.pk, status__in=TERMINAL, **{field_name: key})
+            if not still.update(**{field_name: ""}):
                 continue  # replayed meanwhile: its output is live again
             _delete_files([key], report)
         report.outputs.append(key)
         report.bytes_freed += freed
-        logger.info("purge%s: render output of job %s (%s)", " (dry run)" if dry_run else "", job.pk, key)
-
-    # 3. Render rows whose output is gone and which no quota counts any more.
-    old_rows = RenderJob.objects.filter(status__in=TERMINAL, output_key="", created_at__lt=min(cutoff, month_start))
-    if dry_run:
-        report.render_rows = old_rows.count()
-    else:
-        report.render_rows = old_rows.delete()[1].get(RenderJob._meta.label, 0)
-    return report
+        logger.info("purge%s: %s output of job %s (%s)", " (dry run)" if dry_run else "", kind.name, job.pk, key)
