@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from ecg.estimates import measured_rtf
 
-# bench/transcribe.py, whole pipeline on 2 CPU cores with warm models (docs/PERFORMANCE.md): English runs on
-# tiny.en, every other language on Whisper base, which is several times slower.
+# Used only until this deployment has finished jobs to measure (ecg.estimates). English runs on tiny.en
+# (bench/transcribe.py --dialogue: RTF 0.056 warm on 2 unloaded cores, 0.1 with margin); other languages on
+# Whisper base, ~2x the decode cost, plus re-decodes when the loop guards fire on hard audio: 0.5 is a
+# deliberately pessimistic start (docs/PERFORMANCE.md has the per-language numbers, measured under load).
 DEFAULT_RTF = 0.1
 DEFAULT_RTF_MULTILINGUAL = 0.5
 # Workers load and warm their models before taking jobs, so a job pays only queueing and set-up.

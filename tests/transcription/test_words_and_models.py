@@ -138,3 +138,14 @@ def test_a_missing_assembled_model_is_a_clear_deployment_error(monkeypatch, tmp_
     monkeypatch.setenv(models.MODEL_DIR_ENV, str(tmp_path))
     with pytest.raises(models.ModelMissing, match="scripts/setup.sh"):
         models.resolve("base")
+
+
+def test_a_loop_in_an_unspaced_script_is_seen_and_cut_at_character_level():
+    from transcription.pipeline.asr import has_loop
+
+    looping = "你好,見見見,見見見,見見,見見見,見見見,見見見"
+    assert has_loop(looping) and has_loop("the the the the")
+    assert not has_loop("哈哈哈,今天天气很好") and not has_loop("very very good")
+    tokens = [w(ch, i * 0.1, (i + 1) * 0.1) for i, ch in enumerate(looping + "我们去公园")]
+    text = "".join(x.text for x in words.regroup(tokens, "zh"))
+    assert text.startswith("你好,見") and "見見見見" not in text and text.endswith("我们去公园")

@@ -94,6 +94,17 @@ def compression_ratio(text: str) -> float:
     return len(data) / max(1, len(zlib.compress(data))) if data else 0.0
 
 
+_NOT_TEXT = re.compile(r"[\W_]+")
+_LOOP = re.compile(r"(.{1,12}?)\1{3,}")
+
+
+def has_loop(text: str) -> bool:
+    """A unit of 1–12 letters repeated four or more times in a row, ignoring spaces and punctuation.
+
+    Character-level, so it also sees loops in unspaced scripts whose token "words" vary ("見見見,見見,見見見")."""
+    return _LOOP.search(_NOT_TEXT.sub("", text)) is not None
+
+
 def collapse_loops(group: list[Word]) -> list[Word]:
     """Drop the 2nd.. copies of a word sequence repeated ``LOOP_MIN_REPEATS``+ times in a row.
 
@@ -147,8 +158,8 @@ def _clean_words(group: list[Word]) -> list[Word]:
     """Drop empty and artificial tokens; NFC text; keep times ordered and non-negative."""
     out: list[Word] = []
     for w in group:
-        if not w.text.strip() or _ARTIFICIAL_TOKEN.match(w.text):
-            continue
+        if not w.text.strip() or _ARTIFICIAL_TOKEN.match(w.text) or "\ufffd" in w.text:
+            continue  # (U+FFFD: a token cut inside a multi-byte character at a window's end)
         w.text = unicodedata.normalize("NFC", w.text)
         start = max(0.0, float(w.start))
         end = max(start, float(w.end))
@@ -310,18 +321,23 @@ class FasterWhisperEngine(AsrEngine):
 
     @staticmethod
     def _fails_guards(seg) -> bool:
-        return seg.compression_ratio > COMPRESSION_RATIO_THRESHOLD or seg.avg_logprob < LOG_PROB_THRESHOLD
+        return (
+            seg.compression_ratio > COMPRESSION_RATIO_THRESHOLD
+            or seg.avg_logprob < LOG_PROB_THRESHOLD
+            or has_loop(seg.text)
+        )
 
     @staticmethod
-    def _score(segs: list) -> tuple[bool, float]:
-        """Prefer output that is not a loop, then the higher mean log-probability."""
+    def _score(segs: list) -> tuple[bool, bool, float]:
+        """Prefer output without a loop, then under the compression-ratio guard, then the higher log-prob."""
         text = "".join(s.text for s in segs)
         logprob = sum(s.avg_logprob for s in segs) / len(segs) if segs else -10.0
-        return (compression_ratio(text) <= COMPRESSION_RATIO_THRESHOLD, logprob)
+        return (not has_loop(text), compression_ratio(text) <= COMPRESSION_RATIO_THRESHOLD, logprob)
 
     def _run(self, audio: np.ndarray, language: str | None, progress: Progress, lo: float, hi: float, **kw):
         duration = max(audio.shape[0] / SAMPLE_RATE, 1e-6)
         groups: list[list[Word]] = []
+        scored: list = []
         with self._lock:
             segments, info = self._decode(audio, language, **kw)
             for seg in segments:  # lazy: each iteration decodes the next window
@@ -344,11 +360,12 @@ class FasterWhisperEngine(AsrEngine):
                         )  # fmt: skip
                         chosen = retry
                 for s in chosen:
+                    scored.append(s)
                     groups.append(
                         [Word(w.word, float(w.start), float(w.end), float(w.probability)) for w in (s.words or [])]
                     )
                 progress.update(lo + (hi - lo) * min(1.0, float(seg.end) / duration))
-        return groups, info
+        return groups, info, scored
 
     def detect_language(self, audio: np.ndarray, candidates: set[str] | None = None) -> tuple[str | None, float | None]:
         from faster_whisper.vad import VadOptions, get_speech_timestamps
@@ -381,8 +398,24 @@ class FasterWhisperEngine(AsrEngine):
     def transcribe(self, audio: np.ndarray, *, language: str | None, progress: Progress) -> Transcript:
         from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-        groups, info = self._run(audio, language, progress, 0.0, 0.85, vad_filter=True)
+        groups, info, scored = self._run(audio, language, progress, 0.0, 0.6, vad_filter=True)
         detected = language or info.language
+        if has_loop("".join(x.text for x in scored)):
+            # A loop spread over several short segments ("見見見," "見見," ...) passes each segment's guards:
+            # decode the file again, deterministically, with repeats penalised, and keep the better one.
+            alt_groups, _, alt_scored = self._run(
+                audio,
+                detected,
+                progress,
+                0.6,
+                0.85,
+                vad_filter=True,
+                repetition_penalty=FALLBACK_REPETITION_PENALTY,
+                no_repeat_ngram_size=FALLBACK_NO_REPEAT_NGRAM,
+            )
+            if self._score(alt_scored) > self._score(scored):
+                logger.info("first pass looped across segments: kept the repetition-penalised decode")
+                groups = alt_groups
         all_words = [w for g in groups for w in g]
 
         # Whisper sometimes ends a 30 s window early (a segment ending in a lone timestamp makes it seek past
@@ -401,7 +434,7 @@ class FasterWhisperEngine(AsrEngine):
             clips: list[float] = []
             for s, e in missing:
                 clips += [round(max(0.0, s - 0.1), 3), round(e + 0.1, 3)]
-            extra, _ = self._run(
+            extra, _, _ = self._run(
                 audio, detected, progress, 0.87, 1.0, clip_timestamps=clips, vad_filter=False, no_speech_threshold=None
             )
             for g in extra:

@@ -29,7 +29,8 @@ CPU_TINY_STAGE_RTF = {
 # measured likewise as cold minus warm wall time: 2.9–6.0 s over several runs.
 CPU_TINY_LOAD_S = 5.0
 # Whisper sizes relative to tiny, from parameter counts (39M, 74M, 244M, 769M, 1550M) — CTranslate2 decode time
-# scales roughly with them. Not measured here (only tiny ships offline); treat as order-of-magnitude.
+# scales roughly with them. base (offline) was measured only on a loaded machine (docs/PERFORMANCE.md);
+# the others are not measured: treat as order-of-magnitude.
 MODEL_SCALE = {"tiny": 1.0, "base": 1.9, "small": 6.0, "medium": 17.0, "large": 34.0, "turbo": 8.0}
 # A CUDA GPU runs whisperx's batched inference roughly 20× faster than this CPU per audio second (published
 # whisperx figures; no GPU was available to measure). Acoustics and decoding stay on the CPU.

@@ -48,6 +48,36 @@ def phrases(text: str, language: str) -> list[str]:
     return [p for p in _parser(language).parse(text) if p]
 
 
+LOOP_MIN_REPEATS = 4
+LOOP_MAX_UNIT = 12
+
+
+def _without_repeats(chars: list[tuple]) -> list[tuple]:
+    """Keep one copy of a 1–12 character unit repeated ≥ 4 times in a row (punctuation ignored): a decoder
+    loop in a script without spaces, where token "words" vary too much for the word-level check."""
+    out = list(chars)
+    i = 0
+    while i < len(out):
+        letters = [k for k in range(i, len(out)) if out[k][0].isalnum()]
+        done = False
+        for unit in range(1, LOOP_MAX_UNIT + 1):
+            if len(letters) < unit * LOOP_MIN_REPEATS:
+                break
+            seq = [out[k][0] for k in letters]
+            reps = 1
+            while seq[reps * unit : (reps + 1) * unit] == seq[:unit]:
+                reps += 1
+            if reps >= LOOP_MIN_REPEATS:
+                cut_from, cut_to = letters[unit], letters[reps * unit - 1] + 1
+                while cut_to < len(out) and not out[cut_to][0].isalnum():
+                    cut_to += 1  # the punctuation that followed the last copy goes with it
+                del out[cut_from:cut_to]
+                done = True
+                break
+        i += 0 if done else 1
+    return out
+
+
 def regroup(group: list[Word], language: str | None) -> list[Word]:
     """Whisper's token-words of one segment → phrase words, for languages written without spaces."""
     if language not in UNSPACED or not group:
@@ -62,6 +92,7 @@ def regroup(group: list[Word], language: str | None) -> list[Word]:
         step = (w.end - w.start) / len(text)
         for k, ch in enumerate(text):
             chars.append((ch, w.start + k * step, w.start + (k + 1) * step, w.probability))
+    chars = _without_repeats(chars)
     text = "".join(c[0] for c in chars)
     out: list[Word] = []
     pos = 0
