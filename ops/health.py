@@ -131,7 +131,8 @@ async def health(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_GET
 def ready(request: HttpRequest) -> JsonResponse:
-    """Readiness: 200 when the database, the broker and storage all answer; 503 naming what does not."""
+    """Readiness: 200 when the database, the broker and storage answer and this process's embedded worker (if
+    any) has warmed its models; 503 naming what does not. Remote workers are reported under ``workers``."""
     checks = run_checks()
     failing = [name for name, result in checks.items() if result["status"] != "ok"]
     # Workers: whether they have loaded and warmed their models; the embedded worker of this process
