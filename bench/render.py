@@ -10,6 +10,7 @@ times, on the same clip and encoder settings:
     .venv/bin/python bench/render.py [--seconds 60] [--width 1280 --height 720] [--skip-naive]
     .venv/bin/python bench/render.py --capture-methods   # compare screenshot methods
     .venv/bin/python bench/render.py --skip-naive --content-cost   # + x264 alone on plain vs captioned
+    .venv/bin/python bench/render.py --skip-naive --style catalogue --repeat 1   # every word: one of the 18
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ import av
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # testmedia: the one clip generator
+
+from testmedia import make_clip  # noqa: E402
 
 from rendering.pipeline import RendererConfig, RenderOptions, render_video, validate_scenario  # noqa: E402
 from rendering.pipeline.capture import (  # noqa: E402
@@ -43,6 +47,22 @@ from rendering.pipeline.encode import AudioHandler, add_video_stream, probe_enco
 from rendering.pipeline.plugins import resolve_plugins  # noqa: E402
 from rendering.pipeline.probe import probe_source  # noqa: E402
 from rendering.pipeline.scenario import plugin_names  # noqa: E402
+
+# The animation catalogue's bundled plugins (the 18 editor animations), as a worker passes them.
+CATALOGUE_DIR = Path(__file__).resolve().parents[1] / "assets" / "plugins"
+CATALOGUE = {p.name: str(p) for p in sorted(CATALOGUE_DIR.iterdir()) if (p / "manifest.json").is_file()}
+
+
+def catalogue_chain(w: int) -> list[dict]:
+    """Word w's chain for style "catalogue": the 18 animations in turn, with the editor's defaults and
+    default window (the manifest's timeOffset), as the editor writes them when an asset is applied."""
+    key = list(CATALOGUE)[w % len(CATALOGUE)]
+    manifest = json.loads((Path(CATALOGUE[key]) / "manifest.json").read_text())
+    params = {k: f["default"] for k, f in manifest["schema"].items()}
+    if key.startswith("cwi-"):
+        params.update(speaker="S1", palette="define.speakerPalette")
+    return [{"name": key, "params": params, "timeOffset": manifest.get("timeOffset") or ["0%", "100%"]}]
+
 
 WORDS = (
     "we shipped the new caption renderer today and it keeps every frame exact while the video "
@@ -76,44 +96,11 @@ def tree_cpu_seconds() -> float:
     return total
 
 
-def make_clip(path: str, seconds: float, width: int, height: int, fps: int = 30) -> None:
-    """A moving colour gradient with a 440 Hz tone (AAC), encoded fast."""
-    out = av.open(path, "w")
-    vs = out.add_stream("libx264", rate=fps, options={"preset": "ultrafast", "crf": "18"})
-    vs.width, vs.height, vs.pix_fmt = width, height, "yuv420p"
-    aus = out.add_stream("aac", rate=48000, layout="stereo")
-    n = int(round(seconds * fps))
-    yy, xx = np.mgrid[0:height, 0:width].astype(np.int32)
-    diag = ((xx + yy) % 256).astype(np.uint8)
-    gx = (xx * 255 // max(1, width - 1)).astype(np.uint8)
-    img = np.empty((height, width, 3), np.uint8)
-    img[..., 1] = gx
-    sr, spf, t_audio = 48000, 1024, 0
-    for i in range(n):
-        np.add(diag, np.uint8((i * 3) % 256), out=img[..., 0], casting="unsafe")
-        img[..., 2] = np.roll(diag, i, axis=0)
-        frame = av.VideoFrame.from_ndarray(img, format="rgb24")
-        frame.pts = i
-        for p in vs.encode(frame):
-            out.mux(p)
-        while t_audio < (i + 1) / fps * sr:
-            tt = (np.arange(spf) + t_audio) / sr
-            s = (0.3 * np.sin(2 * np.pi * 440 * tt)).astype(np.float32)
-            af = av.AudioFrame.from_ndarray(np.stack([s, s]), format="fltp", layout="stereo")
-            af.sample_rate, af.pts = sr, t_audio
-            for p in aus.encode(af):
-                out.mux(p)
-            t_audio += spf
-    for s in (vs, aus):
-        for p in s.encode(None):
-            out.mux(p)
-    out.close()
-
-
 def make_scenario(seconds: float, seed: int = 1, style: str = "karaoke") -> dict:
     """A caption every ~2.5 s; every word pops in, every third word gets loudness emphasis and, with
     style "karaoke", every word also gets a colour wipe over its whole duration (so ~90% of frames
-    change); style "pop" animates only the 0.25 s entrance of each word (+ emphasis)."""
+    change); style "pop" animates only the 0.25 s entrance of each word (+ emphasis); style "catalogue"
+    gives every word one of the catalogue's 18 animations (in turn) and nothing else."""
     rnd = random.Random(seed)
     cues = []
     t, w = 0.3, 0
@@ -138,7 +125,9 @@ def make_scenario(seconds: float, seed: int = 1, style: str = "karaoke") -> dict
                     0,
                     {"name": "ecg-karaoke@1.0.0", "params": {"highlightColor": "#ffe066"}, "timeOffset": ["0%", "0%"]},
                 )
-            if w % 3 == 0:
+            if style == "catalogue":
+                chain = catalogue_chain(w)
+            elif w % 3 == 0:
                 chain.append(
                     {
                         "name": "ecg-loudness@1.0.0",
@@ -193,7 +182,8 @@ def make_scenario(seconds: float, seed: int = 1, style: str = "karaoke") -> dict
                     "align": "center",
                     "justify": "center",
                 },
-            }
+            },
+            "speakerPalette": {"S1": "#74c0fc"},
         },
         "tracks": [
             {
@@ -257,7 +247,7 @@ def naive_render(src: str, scenario: dict, dst: str, *, quality: int, preset: st
     t0 = time.monotonic()
     info = probe_source(src)
     scenario = validate_scenario(scenario)
-    plugins = resolve_plugins(plugin_names(scenario))
+    plugins = resolve_plugins(plugin_names(scenario), plugin_dirs=CATALOGUE)
     fps = float(info.fps)
     job = CaptureJob("naive", scenario, plugins, info.width, info.height, fps, 7, live_on_screen=True)
     [worker] = acquire_workers(1, config.chromium_path)
@@ -320,7 +310,7 @@ def content_cost(src: str, captioned: str, *, quality: int, preset: str, seconds
 def capture_methods(width: int, height: int, scenario: dict, config: RendererConfig, n: int = 60) -> dict:
     """Time the candidate capture methods on the same caption state (per call, ms)."""
     scenario = validate_scenario(scenario)
-    plugins = resolve_plugins(plugin_names(scenario))
+    plugins = resolve_plugins(plugin_names(scenario), plugin_dirs=CATALOGUE)
     job = CaptureJob("methods", scenario, plugins, width, height, 30.0, 7, live_on_screen=True)
     [worker] = acquire_workers(1, config.chromium_path)
 
@@ -399,7 +389,7 @@ def main() -> None:
     ap.add_argument("--quality", type=int, default=90)
     ap.add_argument("--preset", default=RendererConfig.x264_preset)
     ap.add_argument("--pages", type=int, default=0, help="parallel pages (0 = auto)")
-    ap.add_argument("--style", choices=("karaoke", "pop"), default="karaoke")
+    ap.add_argument("--style", choices=("karaoke", "pop", "catalogue"), default="karaoke")
     ap.add_argument("--skip-naive", action="store_true")
     ap.add_argument("--repeat", type=int, default=3, help="floor/pipeline pairs to run (median reported)")
     ap.add_argument("--capture-methods", action="store_true")
@@ -421,7 +411,8 @@ def main() -> None:
         return
     src = os.path.join(work, "source.mp4")
     t = time.monotonic()
-    make_clip(src, args.seconds, args.width, args.height)
+    make_clip(src, seconds=args.seconds, width=args.width, height=args.height, fps=30, pattern="diagonal",
+              audio_rate=48000, audio_channels=2, x264={"preset": "ultrafast", "crf": "18"})
     print(f"clip: {args.seconds:.0f}s {args.width}x{args.height} 30fps + AAC, generated in {time.monotonic() - t:.1f}s")
     n_words = sum(len(c["root"]["children"]) for c in scenario["cues"])
     print(f"scenario ({args.style}): {len(scenario['cues'])} cues, {n_words} words")
@@ -435,6 +426,7 @@ def main() -> None:
         os.path.join(work, "warm.mp4"),
         config=config,
         seed=1,
+        plugin_dirs=CATALOGUE,
     )
     del warm
 
@@ -448,7 +440,8 @@ def main() -> None:
         c0 = tree_cpu_seconds()
         t = time.monotonic()
         res = render_video(
-            src, scenario, RenderOptions(quality=args.quality), os.path.join(work, "out.mp4"), config=config, seed=1
+            src, scenario, RenderOptions(quality=args.quality), os.path.join(work, "out.mp4"), config=config, seed=1,
+            plugin_dirs=CATALOGUE,
         )
         wall = time.monotonic() - t
         cpu = tree_cpu_seconds() - c0

@@ -36,7 +36,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 MEDIA = ROOT / "tests" / "fixtures" / "media"
 
-from transcription.pipeline import STAGES, PipelineConfig, estimate_seconds, run_pipeline  # noqa: E402
+from transcription.pipeline import (  # noqa: E402
+    PIPELINE_STAGES,
+    PipelineConfig,
+    benchmark_estimate_seconds,
+    run_pipeline,
+)
 
 THREADS = 2
 
@@ -166,7 +171,7 @@ def stage_times(events: list[tuple[float, str, float]], end: float) -> dict[str,
     starts: dict[str, float] = {}
     for t, stage, _ in events:
         starts.setdefault(stage, t)
-    order = [s for s in STAGES if s in starts]
+    order = [s for s in PIPELINE_STAGES if s in starts]
     out = {}
     for i, s in enumerate(order):
         nxt = starts[order[i + 1]] if i + 1 < len(order) else end
@@ -226,7 +231,8 @@ def dialogue_main(args) -> int:
     md = result["metadata"]
     print(f"\nmodel {md['model']}  engine {md['engine']}  device {md['device']}  compute_type {config.compute_type}")
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
-    print(f"estimate_seconds({duration:.1f}) = {estimate_seconds(duration, config, md['language'])} s")
+    estimate = benchmark_estimate_seconds(duration, config, md["language"])
+    print(f"benchmark_estimate_seconds({duration:.1f}) with warm models = {estimate} s")
     if args.json:
         args.json.write_text(json.dumps({"duration": duration, "runs": runs, "model": md["model"]}, indent=2))
     return 0

@@ -31,6 +31,13 @@ def measured_rtf(model, *, duration_field: str, default: float) -> float:
     return value
 
 
+def estimate_seconds(model, duration: float | None, *, default_rtf: float, startup_seconds: float) -> float:
+    """Up-front estimate for a job of ``model`` on ``duration`` seconds of media: a fixed start-up cost plus
+    the media length × the measured real-time factor (``default_rtf`` until jobs have finished)."""
+    rtf = measured_rtf(model, duration_field="media_duration", default=default_rtf)
+    return round(startup_seconds + max(0.0, duration or 0.0) * rtf, 1)
+
+
 def remaining_seconds(*, estimated: float | None, elapsed: float, progress: int) -> float:
     """Blend the up-front estimate with the observed pace once progress says something."""
     estimated = estimated or 0.0

@@ -24,8 +24,9 @@ def redis_url() -> str:
 
 
 def channel_prefix() -> str:
-    """Redis pub/sub ignores the database index, so channels carry the broker namespace instead."""
-    namespace = (getattr(settings, "DRAMATIQ_BROKER", {}) or {}).get("OPTIONS", {}).get("namespace") or "ecg"
+    """Redis pub/sub ignores the database index, so channels carry the namespace instead (whatever the broker:
+    with RabbitMQ, Redis still carries these notifications)."""
+    namespace = getattr(settings, "BROKER_NAMESPACE", "") or "ecg"
     return f"{namespace}:job-events:"
 
 

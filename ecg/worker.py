@@ -139,3 +139,8 @@ def start_inprocess_worker() -> dramatiq.Worker | None:
 
         threading.Thread(target=boot, name="inprocess-worker-boot", daemon=True).start()
         return _worker
+
+
+def inprocess_worker_running() -> bool:
+    """Whether this process drains the queues itself (embedded mode, started by the ASGI entry point)."""
+    return _worker is not None

@@ -10,7 +10,7 @@ never disagree (and the payload is localized and its download URL signed for the
 (a pattern subscription shared by all of its streams, see ``_Hub``); an open stream is an asyncio task
 waiting on an ``asyncio.Event``, not a thread. Database reads run briefly on the event loop's shared
 executor (``thread_sensitive=False``), and the per-request thread that Django's ASGI handler keeps for
-thread-sensitive work is handed back once the response starts streaming (``_release_request_thread``).
+thread-sensitive work is handed back once the response starts streaming (``ecg.handler.release_request_thread``).
 """
 
 from __future__ import annotations
@@ -25,15 +25,18 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from asgiref.sync import SyncToAsync, sync_to_async
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from rest_framework import exceptions as drf
 
 from ecg.exceptions import ApplicationError, NotFoundError, default_message, error_response
+from ecg.handler import release_request_thread
+from ecg.http import shown_id
 from ecg.jobs import TERMINAL, JobKind, job_kinds
 from ecg.notify import channel_prefix, publish, redis_url  # noqa: F401  (publish: re-exported for callers)
 
@@ -173,7 +176,8 @@ def _locate(user: Any, job_id: str) -> JobRef:
         except ApplicationError:
             continue
         return JobRef(kind, str(job.pk), user)
-    raise NotFoundError("JOB_NOT_FOUND")
+    raise NotFoundError("JOB_NOT_FOUND", _("Job %(id)s was not found.") % {"id": shown_id(job_id)},
+                        details={"id": shown_id(job_id)})
 
 
 def read_payload(ref: JobRef) -> tuple[dict, bool]:
@@ -213,27 +217,9 @@ def _event(payload: dict) -> bytes:
     return b"data: " + json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
 
 
-def _release_request_thread() -> None:
-    """Hand back the thread Django's ASGI handler reserved for this request's thread-sensitive calls.
-
-    Django runs each request inside an asgiref ``ThreadSensitiveContext`` whose single-thread executor
-    lives until the response is finished: harmless for a normal request, one parked OS thread per open
-    connection for a stream. Everything the stream does afterwards is thread-insensitive, so the executor
-    is retired here; a later thread-sensitive call (closing the response) simply gets a fresh one, which
-    the context shuts down as usual. Best effort: if asgiref's internals change, streams keep working.
-    """
-    try:
-        context = SyncToAsync.thread_sensitive_context.get(None)
-        executor = SyncToAsync.context_to_thread_executor.pop(context, None) if context is not None else None
-        if executor is not None:
-            executor.shutdown(wait=False)
-    except Exception:  # noqa: BLE001
-        logger.debug("job events: could not release the request thread", exc_info=True)
-
-
 async def stream(ref: JobRef) -> AsyncIterator[bytes]:
     """Yield SSE frames for ``ref``: the current state, every change, pings, and the end."""
-    _release_request_thread()
+    release_request_thread()  # a stream must not park a thread (ecg.handler)
     read = _db_call(read_payload)
     events_hub = hub()
     subscription = await events_hub.subscribe(ref.job_id) if events_hub else None

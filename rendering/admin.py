@@ -46,7 +46,7 @@ class RenderJobAdmin(JobAdmin):
 
     @admin.display(description="output")
     def output_player(self, obj):
-        url = selectors.download_url(obj, obj.video.original_filename)
+        url = selectors.download_url(obj)
         if not url:
             return "—"
         return format_html('<video src="{}" controls preload="metadata" style="max-width:640px"></video>'

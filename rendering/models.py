@@ -33,6 +33,19 @@ class RenderJob(Job):
     def __str__(self) -> str:
         return f"render {self.pk}"
 
+    @property
+    def output_name(self) -> str:
+        """The output's file name: the source video's name with the rendered format's extension.
+
+        The one rule for both the stored key (``rendering.runner.output_key``) and the download's file name.
+        """
+        from pathlib import PurePosixPath
+
+        from rendering.pipeline.options import DEFAULT_FORMAT
+
+        stem = PurePosixPath(self.video.original_filename).stem or "video"
+        return f"{stem}.{self.options.get('format', DEFAULT_FORMAT)}"
+
 
     @property
     def render_fps(self) -> float | None:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
-
 from django.utils.translation import gettext_lazy as _
 
-from ecg.estimates import job_eta_seconds
 from ecg.exceptions import NotFoundError
+from ecg.http import shown_id
 from ecg.jobs import JobStatus
 from rendering import quotas
 from rendering.models import RenderJob
@@ -36,51 +34,41 @@ def job_get(*, user, job_id) -> RenderJob:
     queryset = RenderJob.objects.filter(owner=user).select_related("video").defer(*LIGHT_DEFER)
     job = queryset.filter(pk=uuid).first() if uuid else None
     if job is None:
-        raise NotFoundError("RENDER_JOB_NOT_FOUND", _("The render job was not found."))
+        raise NotFoundError("RENDER_JOB_NOT_FOUND", _("Render job %(id)s was not found.") % {"id": shown_id(job_id)},
+                            details={"id": shown_id(job_id)})
     return job
 
 
-def download_name(job: RenderJob, filename: str) -> str:
-    return f"{PurePosixPath(filename).stem or 'video'}.{job.options.get('format', 'mp4')}"
-
-
-def download_url(job: RenderJob, filename: str) -> str | None:
+def download_url(job: RenderJob) -> str | None:
     if job.status != JobStatus.COMPLETED or not job.output_key:
         return None
-    return storage.download_url(job.output_key, download_name(job, filename))
+    return storage.download_url(job.output_key, job.output_name)
 
 
-def _iso(value):
-    return value.isoformat() if value else None
+def error_message(job: RenderJob) -> str | None:
+    """The user-facing message of a failed or cancelled render (None otherwise)."""
+    if job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
+        return None
+    message = ERROR_MESSAGES.get(job.error_code)
+    return str(message) if message is not None else (job.error_message or str(ERROR_MESSAGES["INTERNAL"]))
 
 
 def status_payload(job: RenderJob) -> dict:
-    error = None
-    if job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
-        message = ERROR_MESSAGES.get(job.error_code)
-        error = str(message) if message is not None else (job.error_message or str(ERROR_MESSAGES["INTERNAL"]))
-    eta = job_eta_seconds(job)
-    return {
-        "jobId": str(job.pk), "status": job.status, "progress": int(job.progress), "estimatedTimeRemaining": eta,
-        "startedAt": _iso(job.started_at), "completedAt": _iso(job.finished_at),
-        "downloadUrl": download_url(job, job.video.original_filename),
-        "error": error, "errorCode": job.error_code or None,
-        "fileSize": job.output_size, "duration": job.output_duration,
-    }
+    """The status endpoint's body (and each SSE event's): ``RenderStatusResponseSerializer`` renders it."""
+    from rendering.serializers import RenderStatusResponseSerializer
+
+    return RenderStatusResponseSerializer(job).data
 
 
 def history(*, user, limit: int) -> list[dict]:
+    from rendering.serializers import RenderHistoryItemSerializer
+
     jobs = (RenderJob.objects.filter(owner=user).select_related("video").defer(*LIGHT_DEFER)
             .order_by("-created_at")[:limit])
-    return [{"jobId": str(job.pk), "videoName": job.video.original_filename, "status": job.status,
-             "createdAt": _iso(job.created_at), "completedAt": _iso(job.finished_at),
-             "downloadUrl": download_url(job, job.video.original_filename), "fileSize": job.output_size,
-             "duration": job.output_duration} for job in jobs]
+    return RenderHistoryItemSerializer(jobs, many=True).data
 
 
 def quota_payload(*, user) -> dict:
-    use = quotas.usage(user)
-    return {"daily": {"used": use.daily.used, "limit": use.daily.limit, "resetsAt": _iso(use.daily.resets_at)},
-            "monthly": {"used": use.monthly.used, "limit": use.monthly.limit,
-                        "resetsAt": _iso(use.monthly.resets_at)},
-            "concurrent": {"used": use.concurrent.used, "limit": use.concurrent.limit}}
+    from rendering.serializers import RenderQuotaResponseSerializer
+
+    return RenderQuotaResponseSerializer(quotas.usage(user)).data

@@ -10,15 +10,18 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from ecg.estimates import measured_rtf
+from ecg.estimates import estimate_seconds
 from ecg.exceptions import ApplicationError
 from ecg.jobs import ACTIVE, REPLAY_RESET, TERMINAL, JobStatus, transition
+from mediasafe import MEDIA_TOO_LARGE, MEDIA_TOO_LONG, MediaRefused, check_limits
 from rendering import quotas, sources
 from rendering.models import RenderJob
+from rendering.pipeline.options import DEFAULT_FORMAT, DEFAULT_QUALITY, check_options
+from rendering.signals import render_created
 
 logger = logging.getLogger(__name__)
 DEFAULT_RTF = 1.0  # bench/render.py on 2 CPU cores, 720p; refined by measured jobs
-FORMATS = ("mp4", "mov", "webm")
+STARTUP_SECONDS = 2.0  # browser page and encoder set-up
 
 
 class RenderInvalid(ApplicationError):
@@ -27,55 +30,56 @@ class RenderInvalid(ApplicationError):
 
 
 def validate_options(raw: Any, *, source) -> tuple[dict, list[dict]]:
-    """Resolve options against the source; return (options, problems) — every problem, not the first."""
-    problems: list[dict] = []
+    """Resolve options against the source; return (options, problems) — every problem, not the first.
+
+    Bounds and defaults are the pipeline's (``rendering.pipeline.options``): one validator for every caller.
+    """
     raw = raw if isinstance(raw, dict) else ({} if raw is None else None)
     if raw is None:
         return {}, [{"path": "options", "code": "type", "message": "options must be an object"}]
-
-    def number(name: str, lo: float, hi: float, *, integer: bool = True, even: bool = False):
-        value = raw.get(name)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and value != int(value)):
-            problems.append({"path": f"options.{name}", "code": "type", "message": f"{name} must be a number"})
-            return None
-        if not lo <= value <= hi:
-            problems.append({"path": f"options.{name}", "code": "range", "message": f"{name} must be {lo}–{hi}"})
-            return None
-        if even and int(value) % 2:
-            problems.append({"path": f"options.{name}", "code": "even", "message": f"{name} must be even"})
-            return None
-        return int(value) if integer else float(value)
-
-    width = number("width", 16, 3840, even=True)
-    height = number("height", 16, 2160, even=True)
-    fps = number("fps", 1, 60, integer=False)
-    quality = number("quality", 1, 100)
-    fmt = raw.get("format", "mp4")
-    if fmt not in FORMATS:
-        problems.append({"path": "options.format", "code": "choice", "message": "format must be mp4, mov or webm"})
+    clean, problems = check_options(raw)
+    width, height, fps = clean["width"], clean["height"], clean["fps"]
     if source is not None:
         # Default to the source size (rounded down to even: H.264/VP9 with 4:2:0 need even sizes).
         width = width or (source.width // 2 * 2 if source.width else None)
         height = height or (source.height // 2 * 2 if source.height else None)
         fps = fps or (round(source.frame_rate, 3) if source.frame_rate else 30.0)
-    return {"width": width, "height": height, "fps": fps, "quality": quality or 90, "format": fmt}, problems
+    return {"width": width, "height": height, "fps": fps, "quality": clean["quality"] or DEFAULT_QUALITY,
+            "format": clean["format"] or DEFAULT_FORMAT}, problems
 
 
-def validate_scenario(raw: Any) -> tuple[dict | None, list[dict]]:
+def source_limit_problems(video, path: str) -> list[dict]:
+    """The source against the media limits (3840x2160, the maximum duration), before any quota is used.
+
+    Videos probed before the limits existed (or by an older probe) may be ``ready`` and still too large.
+    """
+    try:
+        check_limits(width=video.width, height=video.height, duration=video.duration)
+    except MediaRefused as exc:
+        code = {MEDIA_TOO_LARGE: "source_too_large", MEDIA_TOO_LONG: "source_too_long"}.get(exc.code, "source")
+        return [{"path": path, "code": code, "message": exc.message, **exc.details}]
+    return []
+
+
+def check_scenario(raw: Any) -> tuple[dict | None, list[dict]]:
+    """(the scenario migrated to 2.0, or None; every problem with its ``scenario.`` path), never raising.
+
+    The API's view of ``rendering.pipeline.validate_scenario``, which raises ``ScenarioInvalid`` instead.
+    """
     from rendering.pipeline.errors import ScenarioInvalid
-    from rendering.pipeline.scenario import validate_scenario as check
+    from rendering.pipeline.scenario import validate_scenario
 
     try:
-        return check(raw), []
+        return validate_scenario(raw), []
     except ScenarioInvalid as exc:
         return None, [{**p, "path": f"scenario.{p['path']}" if p.get("path") else "scenario"} for p in exc.problems]
 
 
-def estimate_seconds(duration: float | None) -> float:
-    return round(2.0 + (duration or 0.0) * measured_rtf(RenderJob, duration_field="media_duration",
-                                                          default=DEFAULT_RTF), 1)
+def scenario_plugins(scenario: dict) -> list[str]:
+    """Every plugin (name@version) a validated scenario uses."""
+    from rendering.pipeline.scenario import plugin_names
+
+    return plugin_names(scenario)
 
 
 def time_limit_ms(duration: float | None) -> int:
@@ -113,11 +117,19 @@ def render_create(*, user, scenario: Any, options: Any, file_key: str | None = N
                   video_url: str | None = None) -> RenderJob:
     source = sources.resolve(user=user, file_key=file_key, job_id=job_id, video_url=video_url)
     problems: list[dict] = []
+    source_path = "videoUrl" if video_url and not (file_key or job_id) else \
+        ("fileKey" if file_key else ("jobId" if job_id else "videoUrl"))
     if source is None:
-        problems.append({"path": "videoUrl" if video_url and not (file_key or job_id) else
-                         ("fileKey" if file_key else ("jobId" if job_id else "videoUrl")),
-                         "code": "source", "message": "no usable source video (upload one first)"})
-    migrated, scenario_problems = validate_scenario(scenario)
+        problems.append({"path": source_path, "code": "source",
+                         "message": "no usable source video (upload one first)"})
+    else:
+        problems += source_limit_problems(source.video, source_path)
+    migrated, scenario_problems = check_scenario(scenario)
+    if migrated is not None and source is not None:
+        from rendering.pipeline.scenario import size_problems
+
+        scenario_problems += [{**p, "path": f"scenario.{p['path']}"}
+                              for p in size_problems(migrated, source.video.duration)]
     resolved, option_problems = validate_options(options, source=source.video if source else None)
     problems += scenario_problems + option_problems
     if problems:
@@ -130,7 +142,9 @@ def render_create(*, user, scenario: Any, options: Any, file_key: str | None = N
             owner=user, video=video, transcription_job_id=source.transcription_job_id, scenario=migrated,
             scenario_original=scenario, scenario_version=str(scenario.get("version", "")), options=resolved,
             seed=random.SystemRandom().randrange(1, 2**31), media_duration=video.duration,
-            estimated_seconds=estimate_seconds(video.duration))
+            estimated_seconds=estimate_seconds(RenderJob, video.duration, default_rtf=DEFAULT_RTF,
+                                              startup_seconds=STARTUP_SECONDS))
+        render_created.send(sender=RenderJob, job=job, plugins=scenario_plugins(migrated))
         enqueue(job)
     logger.info("render job %s created for video %s via %s", job.pk, video.pk, source.via)
     return job

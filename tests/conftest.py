@@ -55,3 +55,37 @@ def auth_api(user):
 @pytest.fixture
 def other_api(other_user):
     return bearer_client(other_user)
+
+
+@pytest.fixture(params=["redis", "rabbitmq"])
+def real_broker(request, monkeypatch) -> str:
+    """Run a worker integration test on each production broker (docs/OPERATIONS.md documents both).
+
+    The session's broker (from the settings) is used as is; the other kind is swapped in for the test when
+    its URL is in ``ECG_TEST_RABBITMQ_URL`` / ``ECG_TEST_REDIS_URL`` (``.ci/run`` sets RabbitMQ's), and worker
+    processes get it as ``ECG_BROKER_URL``. Without a URL for that kind the variant is skipped, as the whole
+    worker integration suite is skipped without a real broker.
+    """
+    import os
+
+    from support import TEST_BROKER_URLS, broker_kind, flush_broker, swap_broker
+
+    kind = request.param
+    if broker_kind() == kind:
+        flush_broker()
+        yield kind
+        flush_broker()
+        return
+    url = os.environ.get(TEST_BROKER_URLS[kind], "")
+    if not url:
+        pytest.skip(f"the {kind} variant needs a {kind} broker: set {TEST_BROKER_URLS[kind]} "
+                    f"(or make it the session's broker with ECG_BROKER_URL)")
+    restore = swap_broker(url)
+    monkeypatch.setenv("ECG_BROKER_URL", url)
+    try:
+        assert broker_kind() == kind
+        flush_broker()
+        yield kind
+        flush_broker()
+    finally:
+        restore()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from rest_framework.test import APIClient
 
 PASSWORD = "correct-Horse-battery-9"
@@ -16,49 +17,83 @@ def bearer_client(user) -> APIClient:
     return client
 
 
-def make_clip(path, *, seconds: float = 1.0, width: int = 160, height: int = 90, fps: int = 25,
-              audio: bool = True, video: bool = True) -> None:
-    """Write a small real H.264/AAC mp4 (a moving gradient and a 440 Hz tone) with PyAV."""
-    import av
-    import numpy as np
+def make_video(user, *, fixture: str | None = None, name: str = "clip.mp4", duration: float = 4.5):
+    """A ready ``Video`` row of ``user``; with ``fixture`` (a file in tests/fixtures/media) its file is stored too."""
+    import shutil
+    import uuid
+    from pathlib import Path
 
-    with av.open(str(path), "w") as out:
-        vstream = astream = None
-        if video:
-            vstream = out.add_stream("libx264", rate=fps)
-            vstream.width, vstream.height, vstream.pix_fmt = width, height, "yuv420p"
-        if audio:
-            astream = out.add_stream("aac", rate=44100)
-            astream.layout = "mono"
-        if vstream is not None:
-            for i in range(int(seconds * fps)):
-                x = np.linspace(0, 255, width).astype(np.int32)
-                img = np.stack([np.tile((x + i * 5) % 256, (height, 1)).astype(np.uint8)] * 3, axis=-1)
-                for packet in vstream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-                    out.mux(packet)
-            for packet in vstream.encode():
-                out.mux(packet)
-        if astream is not None:
-            rate, n = 44100, int(seconds * 44100)
-            tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(n) / rate)).astype(np.float32)
-            for start in range(0, n, 1024):
-                chunk = tone[start:start + 1024].reshape(1, -1)
-                frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
-                frame.sample_rate = rate
-                for packet in astream.encode(frame):
-                    out.mux(packet)
-            for packet in astream.encode():
-                out.mux(packet)
+    from uploads import storage
+    from uploads.models import Video
+
+    if fixture is None:
+        return Video.objects.create(owner=user, key=f"uploads/{user.pk}/{uuid.uuid4()}/{name}", original_filename=name,
+                                    content_type="video/mp4", status=Video.Status.READY, size=1000, duration=duration)
+    key = storage.new_upload_key(user.pk, fixture)
+    target = storage.local_path(key)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(Path(__file__).resolve().parent / "fixtures" / "media" / fixture, target)
+    return Video.objects.create(owner=user, key=key, original_filename=fixture, content_type="video/mp4",
+                                status=Video.Status.READY, size=target.stat().st_size, duration=duration,
+                                has_audio=True)
 
 
 def broker_is_real() -> bool:
+    """A broker shared with other processes (Redis or RabbitMQ), not the in-process StubBroker."""
     from django.conf import settings
 
-    return bool(settings.REDIS_URL)
+    return bool(settings.BROKER_URL)
+
+
+# The worker integration tests run on every production broker: Redis (REDIS_URL / ECG_BROKER_URL=redis://) and
+# RabbitMQ. The session's own broker comes from the settings; the other one, when its URL is given here, is
+# swapped in for the test (see ``swap_broker``). .ci/run sets both.
+TEST_BROKER_URLS = {"redis": "ECG_TEST_REDIS_URL", "rabbitmq": "ECG_TEST_RABBITMQ_URL"}
+
+
+def broker_kind(broker=None) -> str:
+    """"redis", "rabbitmq" or "stub": which kind of Dramatiq broker ``broker`` (default: the global one) is."""
+    import dramatiq
+
+    name = type(broker or dramatiq.get_broker()).__name__
+    return {"RedisBroker": "redis", "RabbitmqBroker": "rabbitmq"}.get(name, "stub")
+
+
+def swap_broker(url: str):
+    """Make a broker for ``url`` (built by the same settings function as production) the global one and move
+    every declared actor onto it; return a function that puts the previous broker back."""
+    import dramatiq
+    from django.utils.module_loading import import_string
+    from django_dramatiq.utils import load_middleware
+
+    from ecg.settings import dramatiq_broker
+
+    config = dramatiq_broker(url)
+    new = import_string(config["BROKER"])(middleware=[load_middleware(m) for m in config["MIDDLEWARE"]],
+                                          **config["OPTIONS"])
+    old = dramatiq.get_broker()
+
+    def move(source, target) -> None:
+        for name in source.get_declared_actors():
+            actor = source.get_actor(name)
+            actor.broker = target
+            target.declare_actor(actor)
+        dramatiq.set_broker(target)
+
+    move(old, new)
+
+    def restore() -> None:
+        move(new, old)
+        new.close()
+    return restore
 
 
 class WorkerProcess:
-    """A real ``manage.py rundramatiq`` process on the test database, media root and Redis broker."""
+    """A real ``manage.py rundramatiq`` process on the test database, media root and broker.
+
+    It inherits the environment, so under the ``real_broker`` fixture it uses that test's broker
+    (``ECG_BROKER_URL``) while the cache and progress pub/sub stay on ``REDIS_URL``/``ECG_CACHE_URL``.
+    """
 
     def __init__(self, *queues: str, threads: int = 1, extra_env: dict | None = None) -> None:
         import os
@@ -89,6 +124,13 @@ class WorkerProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def wait_for_log(self, line: str, *, timeout: float = 60) -> str:
+        """The log once it holds ``line``: a worker logs after the database writes a test waits on."""
+        def holds():
+            text = self.log()
+            return text if line in text else None
+        return wait_for(holds, timeout=timeout, interval=0.1, message=f"{line!r} in the worker's log")
+
     def kill(self, sig=None) -> None:
         import os
         import signal
@@ -112,12 +154,18 @@ class WorkerProcess:
 
 
 def flush_broker() -> None:
+    """Drop every message of every declared queue (and their delay/dead-letter queues) on the global broker."""
     import dramatiq
 
-    dramatiq.get_broker().flush_all()
+    dramatiq.get_broker().flush_all()  # RabbitMQ: purges the queues that exist on the server, skips the rest
 
 
 def wait_for(predicate, *, timeout: float, interval: float = 0.25, message: str = "condition"):
+    """Poll ``predicate`` until it returns something truthy (returned) or ``timeout`` seconds pass (AssertionError).
+
+    The one way tests wait on another process, thread, server or broker: on a condition, with a timeout that
+    is generous (a CI machine can be several times slower than a laptop) because it only bounds a hang.
+    """
     import time
 
     deadline = time.monotonic() + timeout
@@ -144,3 +192,75 @@ def broker_messages(queue_name: str, *, delayed: bool = True) -> list:
         elif name in broker.queues:  # StubBroker
             encoded += list(broker.queues[name].queue)
     return [Message.decode(data) for data in encoded]
+
+
+def queued_message_count(queue_name: str) -> int:
+    """How many messages the global broker still holds for ``queue_name`` (its delay queue included).
+
+    Redis and the StubBroker: every message not yet acked (``broker_messages``). RabbitMQ: the messages ready
+    for delivery on the queue or its delay queue (RabbitMQ's count leaves out the ones a consumer holds).
+    """
+    import dramatiq
+
+    broker = dramatiq.get_broker()
+    if broker_kind(broker) == "rabbitmq":
+        ready, delayed, _dead = broker.get_queue_message_counts(queue_name)
+        return ready + delayed
+    return len(broker_messages(queue_name))
+
+
+class CountingPasswordHasher(PBKDF2PasswordHasher):
+    """PBKDF2 that counts its hash computations (``encode``: a check or a dummy hash). Cheap for tests."""
+
+    calls = 0
+    iterations = 1000
+
+    def encode(self, password, salt, iterations=None):
+        type(self).calls += 1
+        return super().encode(password, salt, iterations)
+
+
+class LiveServer:
+    """uvicorn serving our ASGI handler in a thread of the test process, as ``scripts/dev`` runs it.
+
+    ``proxy_headers`` is off as in ``scripts/dev`` and docs/OPERATIONS.md: only ``ECG_TRUSTED_PROXY_COUNT``
+    decides whether ``X-Forwarded-For`` is believed. In-thread, so the server shares the test's cache.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        import uvicorn
+
+        from ecg.handler import ASGIHandler
+
+        config = uvicorn.Config(ASGIHandler(), host="127.0.0.1", port=0, log_level="warning", lifespan="off",
+                                loop="asyncio", http="h11", proxy_headers=False)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="uvicorn-test", daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        wait_for(lambda: self.server.started, timeout=20, interval=0.05, message="uvicorn to start")
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+
+def concurrently(count: int, call) -> list:
+    """Run ``call(index)`` in ``count`` threads released together; returns the results in index order."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    barrier = threading.Barrier(count, timeout=60)
+
+    def run(index: int):
+        barrier.wait()
+        return call(index)
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))

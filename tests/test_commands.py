@@ -9,7 +9,7 @@ from pathlib import Path
 import av
 import pytest
 from django.core.management import CommandError, call_command
-from support import make_clip
+from testmedia import make_clip
 
 MEDIA = Path(__file__).resolve().parent / "fixtures" / "media"
 SCENARIOS = Path(__file__).resolve().parent / "fixtures" / "scenarios"

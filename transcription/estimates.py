@@ -1,8 +1,6 @@
-"""Transcription time estimates from the measured real-time factor (see ecg.estimates)."""
+"""Transcription's constants for the up-front estimate (``ecg.estimates.estimate_seconds`` does the sum)."""
 
 from __future__ import annotations
-
-from ecg.estimates import measured_rtf
 
 # Used only until this deployment has finished jobs to measure (ecg.estimates). English runs on tiny.en
 # (bench/transcribe.py --dialogue: RTF 0.056 warm on 2 unloaded cores, 0.1 with margin); other languages on
@@ -14,9 +12,6 @@ DEFAULT_RTF_MULTILINGUAL = 0.5
 STARTUP_SECONDS = 1.0
 
 
-def estimate_seconds(duration: float, language: str = "auto") -> float:
-    from transcription.models import TranscriptionJob
-
-    default = DEFAULT_RTF if language == "en" else DEFAULT_RTF_MULTILINGUAL
-    rtf = measured_rtf(TranscriptionJob, duration_field="media_duration", default=default)
-    return round(STARTUP_SECONDS + max(0.0, duration) * rtf, 1)
+def default_rtf(language: str) -> float:
+    """The benchmarked real-time factor for a job in ``language`` (English is on the faster model)."""
+    return DEFAULT_RTF if language == "en" else DEFAULT_RTF_MULTILINGUAL

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-STAGES = ("queued", "downloading", "extracting_audio", "transcribing", "aligning", "diarizing", "analyzing",
+# Every stage code a transcription job reports: the pipeline's (transcription.pipeline.PIPELINE_STAGES) plus
+# the job's own queued, downloading and done.
+JOB_STAGES = ("queued", "downloading", "extracting_audio", "transcribing", "aligning", "diarizing", "analyzing",
           "finalizing", "done")
 
 STAGE_LABELS = {

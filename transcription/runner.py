@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import time
 
 from django.conf import settings
 
@@ -58,28 +57,20 @@ def _work(job_id: str, reporter: JobReporter) -> dict:
         except Exception as exc:  # network/storage trouble: worth a retry
             raise TransientJobError(f"could not fetch {job.video.key}: {exc}") from exc
 
-        timings: dict[str, float] = {}
-        current = {"stage": "", "since": time.monotonic()}
+        timings: dict[str, float] = {}  # filled by the pipeline, which measures its stages
 
         def report(stage: str, fraction: float) -> None:
-            if stage != current["stage"]:  # stage times for the admin, from the pipeline's own reports
-                now = time.monotonic()
-                if current["stage"]:
-                    timings[current["stage"]] = round(now - current["since"], 3)
-                current.update(stage=stage, since=now)
             reporter.progress(2 + int(fraction * 97), stage)
 
         logger.info("transcription job %s: running pipeline on %s", job_id, job.video.key)
         try:
             result = run_pipeline(str(path), language=job.language, config=pipeline_config(),
                                   max_duration=user_limits(job.owner).max_media_seconds, report=report,
-                                  should_cancel=reporter.cancelled)
+                                  should_cancel=reporter.cancelled, stage_timings=timings)
         except PipelineCancelled as exc:
             raise JobCancelled(job_id) from exc
         except PipelineError as exc:
             raise JobFailure(exc.code, exc.message) from exc
-        if current["stage"]:
-            timings[current["stage"]] = round(time.monotonic() - current["since"], 3)
     meta = result.get("metadata", {})
     reporter.progress(99, "finalizing")
     return {"result": result, "detected_language": result.get("language") or "", "engine": meta.get("engine", ""),

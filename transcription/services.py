@@ -9,9 +9,10 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import user_limits
+from ecg.estimates import estimate_seconds
 from ecg.exceptions import ApplicationError, NotFoundError
 from ecg.jobs import ACTIVE, REPLAY_RESET, TERMINAL, JobStatus, transition
-from transcription.estimates import estimate_seconds
+from transcription.estimates import STARTUP_SECONDS, default_rtf
 from transcription.models import TranscriptionJob
 from uploads import selectors as video_selectors
 from uploads.models import Video
@@ -101,7 +102,8 @@ def transcription_request(*, user, file_key: str, language: str | None) -> tuple
             return existing, False
         job = TranscriptionJob.objects.create(
             owner=user, video=video, language=language, media_duration=video.duration,
-            estimated_seconds=estimate_seconds(video.duration or 0.0, language))
+            estimated_seconds=estimate_seconds(TranscriptionJob, video.duration, default_rtf=default_rtf(language),
+                                              startup_seconds=STARTUP_SECONDS))
         enqueue(job)
     logger.info("transcription job %s created for video %s (language=%s)", job.pk, video.pk, language)
     return job, True

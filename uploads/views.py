@@ -7,64 +7,28 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from ecg.exceptions import ApplicationError, error_response
-from ecg.jobs import job_kinds
+from ecg.http import ClientIpUserThrottle
 from uploads import selectors, services, storage
-from uploads.serializers import GenerateUrlSerializer, VideoMetadataSerializer, VideoSerializer
-
-
-class GenerateUrlResponseSerializer(serializers.Serializer):
-    """Schema only: the three URL fields are equal, and so are the two key fields."""
-
-    upload_url = serializers.URLField()
-    presigned_url = serializers.URLField()
-    url = serializers.URLField()
-    file_key = serializers.CharField()
-    fileKey = serializers.CharField()  # noqa: N815 (wire name)
-    expires_in = serializers.IntegerField(help_text="Seconds")
-    expires_at = serializers.DateTimeField()
-    content_type = serializers.CharField(help_text="The Content-Type the upload URL was signed for")
-
-
-class VideoJobSerializer(serializers.Serializer):
-    """Schema only: one job that used the video."""
-
-    job_id = serializers.UUIDField()
-    type = serializers.ChoiceField(choices=["transcription", "render"])
-    status = serializers.ChoiceField(choices=["queued", "processing", "completed", "failed", "cancelled"])
-    progress = serializers.IntegerField(min_value=0, max_value=100)
-    created_at = serializers.DateTimeField()
-    finished_at = serializers.DateTimeField(allow_null=True)
-
-
-class VideoDetailSerializer(VideoSerializer):
-    """Schema only: one video with its jobs, newest first."""
-
-    jobs = VideoJobSerializer(many=True)
-
-    class Meta(VideoSerializer.Meta):
-        fields = [*VideoSerializer.Meta.fields, "jobs"]
-        read_only_fields = fields
-
-
-class VideoDeletedSerializer(serializers.Serializer):
-    """Schema only."""
-
-    success = serializers.BooleanField()
-    id = serializers.IntegerField()
-    message = serializers.CharField()
-
+from uploads.bodies import SCOPE_KEY
+from uploads.serializers import (
+    GenerateUrlResponseSerializer,
+    GenerateUrlSerializer,
+    VideoDeletedSerializer,
+    VideoDetailSerializer,
+    VideoMetadataSerializer,
+    VideoSerializer,
+)
 
 _VIDEO_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="Video id")
 
 
-class UploadUrlThrottle(UserRateThrottle):
+class UploadUrlThrottle(ClientIpUserThrottle):
     scope = "upload_url"
 
 
@@ -76,17 +40,28 @@ class GenerateUploadUrlView(APIView):
     def post(self, request):
         serializer = GenerateUrlSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return Response(services.upload_url_create(user=request.user, **serializer.validated_data))
+        return Response(GenerateUrlResponseSerializer(
+            services.upload_url_create(user=request.user, **serializer.validated_data)).data)
 
 
 @csrf_exempt
 @require_http_methods(["PUT"])
 def upload_put(request: HttpRequest, token: str):
-    """The signed local upload target: the URL is the credential, so no auth header or cookie is used."""
-    length = request.META.get("CONTENT_LENGTH")
+    """The signed local upload target: the URL is the credential, so no auth header or cookie is used.
+
+    Under ASGI the body was already checked and streamed by ``uploads.bodies`` (outcome in the scope);
+    servers that hand the view an unbuffered stream (WSGI, the test client) run the same steps here.
+    """
+    outcome = (getattr(request, "scope", None) or {}).get(SCOPE_KEY)
     try:
-        video = services.upload_receive(token=token, content_type=request.META.get("CONTENT_TYPE", ""),
-                                        content_length=int(length) if length else None, stream=request)
+        if outcome is None:
+            length = request.META.get("CONTENT_LENGTH")
+            video = services.upload_receive(token=token, content_type=request.META.get("CONTENT_TYPE", ""),
+                                            content_length=int(length) if length else None, stream=request)
+        elif "error" in outcome:
+            raise outcome["error"]
+        else:
+            video = services.upload_complete(video=outcome["video"], upload=outcome["upload"])
     except ApplicationError as exc:
         return error_response(request, exc.code, exc.message, exc.status, exc.details)
     return JsonResponse({"success": True, "file_key": video.key, "fileKey": video.key, "size": video.size,
@@ -128,9 +103,7 @@ class VideoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
 
     def retrieve(self, request, *args, **kwargs):
         video = services.video_ensure_probed(self.get_object())
-        data = VideoSerializer(video).data
-        data["jobs"] = _jobs_of(video)
-        return Response(data)
+        return Response(VideoDetailSerializer(video).data)
 
     @action(detail=True, methods=["get"])
     def metadata(self, request, pk=None):
@@ -141,17 +114,5 @@ class VideoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
         video = self.get_object()
         video_id = video.pk
         services.video_delete(video=video)
-        return Response({"success": True, "id": video_id, "message": _("The video was deleted.")})
-
-
-def _jobs_of(video) -> list[dict]:
-    """Summaries of the jobs that used this video (every registered kind made from a video), newest first."""
-    jobs: list[dict] = []
-    for kind in job_kinds():
-        if not kind.video_field:
-            continue
-        for job in kind.model.objects.filter(**{kind.video_field: video}).order_by("-created_at")[:50]:
-            jobs.append({"job_id": str(job.pk), "type": kind.name, "status": job.status, "progress": job.progress,
-                         "created_at": job.created_at.isoformat(),
-                         "finished_at": job.finished_at.isoformat() if job.finished_at else None})
-    return sorted(jobs, key=lambda j: j["created_at"], reverse=True)
+        return Response(VideoDeletedSerializer({"success": True, "id": video_id,
+                                                "message": _("The video was deleted.")}).data)

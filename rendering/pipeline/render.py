@@ -8,15 +8,17 @@ written to a temporary name next to `out_path` and renamed only when complete.
 from __future__ import annotations
 
 import logging
-import math
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import asdict
 from fractions import Fraction
 from pathlib import Path
 
 import av
 from av.video.frame import PictureType
+
+from mediasafe import MediaRefused, open_media
 
 from .capture import (
     CaptureJob,
@@ -38,10 +40,10 @@ from .errors import (
     RenderError,
     ScenarioInvalid,
 )
-from .options import FORMATS, RendererConfig, RenderOptions, RenderResult
+from .options import RendererConfig, RenderOptions, RenderResult, check_options
 from .plugins import resolve_plugins
 from .probe import SourceInfo, probe_source
-from .scenario import active_intervals, plugin_names, validate_scenario
+from .scenario import active_intervals, plugin_names, size_problems, validate_scenario
 
 logger = logging.getLogger(__name__)
 
@@ -71,19 +73,11 @@ def output_geometry(info: SourceInfo, options: RenderOptions) -> tuple[int, int,
 
 
 def _check_options(options: RenderOptions) -> None:
-    problems = []
-    if options.format not in FORMATS:
-        problems.append(f"format must be one of {', '.join(FORMATS)}")
-    for name in ("width", "height"):
-        v = getattr(options, name)
-        if v is not None and not (16 <= v <= 4096):
-            problems.append(f"{name} out of range")
-    if options.fps is not None and not (0 < options.fps <= 240 and math.isfinite(options.fps)):
-        problems.append("fps out of range")
-    if not 1 <= int(options.quality) <= 100:
-        problems.append("quality must be 1–100")
+    """The pipeline's own guard (it runs without the API too: ``manage.py render``, bench), same bounds."""
+    _clean, problems = check_options({k: v for k, v in asdict(options).items() if v is not None})
     if problems:
-        raise RenderError("RENDER_INVALID_INPUT", "; ".join(problems), {"problems": problems})
+        messages = [problem["message"] for problem in problems]
+        raise RenderError("RENDER_INVALID_INPUT", "; ".join(messages), {"problems": messages})
 
 
 def render_video(
@@ -96,8 +90,12 @@ def render_video(
     seed: int,
     report: Callable[[int, int], None] = _noop_report,
     should_cancel: Callable[[], bool] = _never,
+    plugin_dirs: Mapping[str, str] | None = None,
 ) -> RenderResult:
-    """Burn the scenario's captions into the source video; write `out_path` only on success."""
+    """Burn the scenario's captions into the source video; write `out_path` only on success.
+
+    `plugin_dirs` maps name@version to a local plugin folder (the worker's published catalogue entries).
+    """
     t_start = time.monotonic()
     timings: dict[str, float] = {}
     _check_options(options)
@@ -108,6 +106,8 @@ def render_video(
 
     info = probe_source(source_path)
     timings["probe"] = time.monotonic() - t_start
+    if dense := size_problems(scenario, info.duration):
+        raise RenderError(RENDER_SCENARIO_INVALID, dense[0]["message"], {"problems": dense})
     out_w, out_h, comp_w, comp_h = output_geometry(info, options)
     out_fps = info.fps
     if options.fps and abs(options.fps - float(info.fps)) > 1e-3 * float(info.fps):
@@ -119,7 +119,8 @@ def render_video(
         frames_total = max(1, int(round(info.duration * float(out_fps))))
 
     t = time.monotonic()
-    plugins = resolve_plugins(plugin_names(scenario), plugin_origin=config.plugin_origin, work_dir=config.work_dir)
+    plugins = resolve_plugins(plugin_names(scenario), plugin_origin=config.plugin_origin, work_dir=config.work_dir,
+                              plugin_dirs=plugin_dirs)
     timings["plugins"] = time.monotonic() - t
 
     h264 = probe_encoder(config) if options.format != "webm" else "libx264"
@@ -152,12 +153,13 @@ def render_video(
             check_page_assets()
             pages = min(default_parallel_pages(config.parallel_pages), len(segments))
             workers = acquire_workers(pages, config.chromium_path)
-            stream = OverlayStream(job, segments, frames_total, workers, OverlayCanvas(spec, comp_w, comp_h))
+            stream = OverlayStream(job, segments, frames_total, workers, OverlayCanvas(spec, comp_w, comp_h),
+                                   should_cancel=should_cancel)
         timings["setup"] = time.monotonic() - t_start
 
         try:
-            inp = av.open(source_path, "r")
-        except (av.FFmpegError, OSError) as exc:
+            inp = open_media(source_path)
+        except (MediaRefused, av.FFmpegError, OSError) as exc:
             raise RenderError(RENDER_SOURCE_INVALID, f"the source video cannot be read: {exc}") from exc
         vin = inp.streams.video[0]
         vin.thread_type = "AUTO"

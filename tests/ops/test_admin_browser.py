@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 from django.utils import timezone
-from support import PASSWORD, broker_is_real, flush_broker, make_clip
+from support import PASSWORD, broker_is_real, flush_broker
+from testmedia import make_clip
 
 from accounts.models import QuotaOverride
 from ecg.jobs import JobStatus
@@ -30,6 +31,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+BROWSER_TIMEOUT_MS = 90_000  # Playwright's 30 s default is tight for Chromium on a loaded CI machine
 
 
 def chromium_path() -> str:
@@ -116,9 +118,10 @@ def test_operator_console_end_to_end(browser, live_server, settings, make_user, 
     customer = make_user("kim@example.com", username="kim")
     from accounts.services import issue_tokens
 
-    api = pw.request.new_context(base_url=live_server.url, extra_http_headers={
+    api = pw.request.new_context(base_url=live_server.url, timeout=BROWSER_TIMEOUT_MS, extra_http_headers={
         "Authorization": f"Bearer {issue_tokens(customer).access}"})
     context = chromium.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)  # every wait below is on a selector/condition, bounded by this
     page = context.new_page()
     try:
         # --- the customer uploads a video through the API ---------------------------------------------
@@ -190,8 +193,7 @@ def test_operator_console_end_to_end(browser, live_server, settings, make_user, 
         page.goto(f"{live_server.url}/admin/rendering/renderjob/{rjob.pk}/change/")
         player = page.locator(".field-output_player video")
         assert player.is_visible()
-        page.wait_for_function("document.querySelector('.field-output_player video').readyState >= 1",
-                               timeout=20_000)
+        page.wait_for_function("document.querySelector('.field-output_player video').readyState >= 1")
         duration = player.evaluate("v => [v.duration, v.videoWidth, v.videoHeight]")
         assert duration[0] == pytest.approx(1.0, abs=0.1) and duration[1:] == [320, 180]
         page.screenshot(path=str(tmp_path / "render-job.png"), full_page=True)

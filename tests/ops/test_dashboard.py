@@ -191,6 +191,40 @@ def test_admin_index_links_to_the_dashboard(admin_client):
     assert "app-accounts" in html  # the stock app list is still there
 
 
+def test_admin_index_puts_the_everyday_models_first_and_one_accounts_section(admin_client):
+    response = admin_client.get("/admin/")
+    apps = response.context["app_list"]
+    first = apps[0]
+    assert first["app_label"] == "operations"
+    assert [m["object_name"] for m in first["models"]] == ["User", "Plan", "Video", "TranscriptionJob", "RenderJob"]
+    names = [str(app["name"]).lower() for app in apps]
+    assert names.count("accounts") == 1  # allauth's e-mail addresses folded into ours
+    accounts = next(app for app in apps if app["app_label"] == "accounts")
+    assert "EmailAddress" in [m["object_name"] for m in accounts["models"]]
+    rest = {m["object_name"] for app in apps[1:] for m in app["models"]}
+    assert {"Site", "SocialToken", "Task", "BlacklistedToken"} <= rest  # still reachable
+    html = response.content.decode()
+    assert 'href="/admin/dashboard/"' in html and 'href="/admin/rendering/renderjob/"' in html
+    assert admin_client.get("/admin/accounts/").status_code == 200  # per-app pages keep the stock list
+
+
+def test_user_list_counts_renders_today_without_a_query_per_row(admin_client, make_user, video,
+                                                                django_assert_max_num_queries):
+    for i in range(3):
+        owner = make_user(f"u{i}@example.com", username=f"u{i}")
+        rjob(video, owner=owner)
+    admin_client.get("/admin/accounts/user/")  # warm caches (content types, sessions)
+    with django_assert_max_num_queries(12) as captured:
+        html = admin_client.get("/admin/accounts/user/").content.decode()
+    few_users = len(captured)
+    for i in range(3, 13):
+        owner = make_user(f"u{i}@example.com", username=f"u{i}")
+        rjob(video, owner=owner)
+    with django_assert_max_num_queries(few_users) as captured:
+        html = admin_client.get("/admin/accounts/user/").content.decode()
+    assert "1/" in html  # today's render against the daily limit
+
+
 # --- job admins ----------------------------------------------------------------------------------------
 RESULT = {
     "segments": [

@@ -16,17 +16,17 @@ import uuid
 
 import httpx
 import pytest
-from support import wait_for
+from support import make_video, wait_for
 
 from ecg.jobs import ACTIVE, JobStatus, claim, report_progress, transition
 from ops import events
 from rendering.models import RenderJob
 from rendering.services import render_cancel
 from transcription.models import TranscriptionJob
-from uploads.models import Video
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-EVENT_TIMEOUT = 15.0  # generous: only guards against a hang; pushes arrive in milliseconds
+EVENT_TIMEOUT = 60.0  # generous: only guards against a hang (pushes arrive in milliseconds, a loaded CI is slow)
+RELEASE_TIMEOUT = 30.0  # for the server to drop a finished or abandoned stream's subscription
 
 
 class LiveServer:
@@ -44,14 +44,14 @@ class LiveServer:
 
     def __enter__(self) -> LiveServer:
         self.thread.start()
-        wait_for(lambda: self.server.started, timeout=20, interval=0.05, message="uvicorn to start")
+        wait_for(lambda: self.server.started, timeout=60, interval=0.05, message="uvicorn to start")
         port = self.server.servers[0].sockets[0].getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
         return self
 
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True
-        self.thread.join(timeout=15)
+        self.thread.join(timeout=60)
 
 
 @pytest.fixture
@@ -83,12 +83,6 @@ def token_for(user) -> str:
 
 def bearer(user) -> dict:
     return {"Authorization": f"Bearer {token_for(user)}"}
-
-
-def make_video(user) -> Video:
-    return Video.objects.create(owner=user, key=f"uploads/{user.pk}/{uuid.uuid4()}/clip.mp4",
-                                original_filename="clip.mp4", content_type="video/mp4", status=Video.Status.READY,
-                                size=1000, duration=4.5)
 
 
 def make_transcription(user) -> TranscriptionJob:
@@ -195,7 +189,7 @@ def test_transcription_stream_sees_each_change_and_ends_on_completion(live, user
     assert all(set(e) == set(status) for e in seen)  # the status endpoint's payload, field for field
     assert seen[-1] == status and seen[-1]["result"] == TRANSCRIPT
     assert tail == [("event", "end")]
-    wait_for(lambda: hub_listeners() == 0, timeout=5, message="the subscription to be released")
+    wait_for(lambda: hub_listeners() == 0, timeout=RELEASE_TIMEOUT, message="the subscription to be released")
 
 
 def test_render_stream_uses_the_render_payload_and_ends_on_cancel(live, user, mode):
@@ -335,7 +329,7 @@ def test_fifty_concurrent_streams_hold_no_thread_each_and_all_end(live, make_use
         assert payloads[-1]["status"] == "completed" and payloads[-1]["progress"] == 100
         progress = [p["progress"] for p in payloads]
         assert progress == sorted(progress)
-    wait_for(lambda: hub_listeners() == 0, timeout=5, message="all subscriptions to be released")
+    wait_for(lambda: hub_listeners() == 0, timeout=RELEASE_TIMEOUT, message="all subscriptions to be released")
 
 
 def test_client_disconnect_releases_the_subscription(live, user, settings):
@@ -352,7 +346,7 @@ def test_client_disconnect_releases_the_subscription(live, user, settings):
         # leaving the block closed the connection mid-stream
 
     asyncio.run(scenario())
-    wait_for(lambda: hub_listeners() == 0, timeout=10, message="the server to notice the disconnect")
+    wait_for(lambda: hub_listeners() == 0, timeout=RELEASE_TIMEOUT, message="the server to notice the disconnect")
 
 
 def test_publish_reaches_subscribers_only_after_commit(settings):
@@ -365,13 +359,15 @@ def test_publish_reaches_subscribers_only_after_commit(settings):
     job_id = str(uuid.uuid4())
     client = redis.Redis.from_url(settings.REDIS_URL)
     pubsub = client.pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe(events.channel_prefix() + job_id)
-    pubsub.get_message(timeout=1)
+    channel = events.channel_prefix() + job_id
+    pubsub.subscribe(channel)
+    wait_for(lambda: pubsub.get_message() is None and dict(client.pubsub_numsub(channel)).get(channel.encode()),
+             timeout=30, interval=0.05, message="Redis to confirm the subscription")
     try:
         with transaction.atomic():
             events.publish(job_id)
             assert pubsub.get_message(timeout=0.3) is None
-        message = pubsub.get_message(timeout=5)
+        message = pubsub.get_message(timeout=EVENT_TIMEOUT)
         assert message is not None and message["channel"].decode().endswith(job_id)
     finally:
         pubsub.close()

@@ -148,9 +148,10 @@ def test_a_failed_output_upload_leaves_nothing_under_the_final_key(tmp_path, mon
     assert storage.size(key) == 1_000_000
 
 
-def test_heartbeat_keeps_a_quiet_job_fresh_and_stops_past_its_time_limit(queued_job, settings):
-    import time
+def test_heartbeat_keeps_a_quiet_job_fresh_and_stops_past_its_time_limit(queued_job, settings, caplog):
+    import logging
 
+    caplog.set_level(logging.ERROR, logger="ecg.jobs")
     settings.JOB_HEARTBEAT_INTERVAL = 0.1
     assert jobs.claim(TranscriptionJob, queued_job.pk)
 
@@ -158,16 +159,15 @@ def test_heartbeat_keeps_a_quiet_job_fresh_and_stops_past_its_time_limit(queued_
         return TranscriptionJob.objects.get(pk=queued_job.pk).heartbeat_at
 
     claimed_at = beat()
-    with jobs.JobHeartbeat(TranscriptionJob, queued_job.pk, jobs.worker_name(), max_seconds=1.0) as heartbeat:
-        time.sleep(0.6)  # no progress at all meanwhile
-        assert beat() > claimed_at
-        time.sleep(1.0)
-        last = beat()
-        time.sleep(0.5)
-        assert beat() == last  # past max_seconds: the job is left to go stale
+    with jobs.JobHeartbeat(TranscriptionJob, queued_job.pk, jobs.worker_name(), max_seconds=2.0) as heartbeat:
+        # No progress at all meanwhile, yet the row's heartbeat moves.
+        wait_for(lambda: beat() > claimed_at, timeout=30, interval=0.05, message="a heartbeat without progress")
+        # Past max_seconds the thread gives up by itself (the job is left to go stale) and says why.
+        heartbeat._thread.join(timeout=60)
         assert not heartbeat._thread.is_alive()
+        assert any("past its time limit" in r.getMessage() for r in caplog.records)
 
     TranscriptionJob.objects.filter(pk=queued_job.pk).update(worker="someone-else")
     with jobs.JobHeartbeat(TranscriptionJob, queued_job.pk, jobs.worker_name()) as heartbeat:
-        heartbeat._thread.join(timeout=2)
+        heartbeat._thread.join(timeout=60)  # only bounds a hang: it stops at its first beat
         assert not heartbeat._thread.is_alive()  # reclaimed by another worker: it stops beating for it

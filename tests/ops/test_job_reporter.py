@@ -8,20 +8,18 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from support import make_video
 
 from ecg import jobs
 from ecg.jobs import JobReporter, JobStatus, claim
 from transcription.models import TranscriptionJob
-from uploads.models import Video
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def job(user):
-    video = Video.objects.create(owner=user, key=f"uploads/{user.pk}/a.mp4", original_filename="a.mp4",
-                                 content_type="video/mp4", status=Video.Status.READY, size=1, duration=4.5)
-    return TranscriptionJob.objects.create(owner=user, video=video, status=JobStatus.PROCESSING,
+    return TranscriptionJob.objects.create(owner=user, video=make_video(user), status=JobStatus.PROCESSING,
                                            started_at=timezone.now(), heartbeat_at=timezone.now())
 
 

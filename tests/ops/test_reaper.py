@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
-from support import broker_messages, flush_broker, wait_for
+from support import broker_messages, flush_broker, make_video, wait_for
 
 import ops.actors  # noqa: F401  (declares the periodic actor on the broker)
 import rendering.actors  # noqa: F401
@@ -23,7 +22,6 @@ from ops import reaper
 from rendering.models import RenderJob
 from transcription import runner
 from transcription.models import TranscriptionJob
-from uploads import storage
 from uploads.models import Video
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,20 +38,12 @@ def _clean_broker(settings):
     flush_broker()
 
 
-def make_video(user, name: str = "speech.mp4") -> Video:
-    key = storage.new_upload_key(user.pk, name)
-    target = storage.local_path(key)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(MEDIA / name, target)
-    return Video.objects.create(owner=user, key=key, original_filename=name, content_type="video/mp4",
-                                status=Video.Status.READY, size=target.stat().st_size, duration=4.5, has_audio=True)
-
-
 def transcription(user, *, silent_for: float, attempts: int = 1, status: str = JobStatus.PROCESSING,
                   video: Video | None = None) -> TranscriptionJob:
     now = timezone.now()
     return TranscriptionJob.objects.create(
-        owner=user, video=video or make_video(user), status=status, attempts=attempts, progress=40,
+        owner=user, video=video or make_video(user, fixture="speech.mp4"), status=status, attempts=attempts,
+        progress=40,
         stage="transcribing", worker="lost-host:123:456", started_at=now - timedelta(seconds=silent_for + 60),
         heartbeat_at=now - timedelta(seconds=silent_for), media_duration=4.5)
 
@@ -64,7 +54,8 @@ def render(user, *, silent_for: float, attempts: int = 1) -> RenderJob:
     scenario = json.loads((MEDIA.parent / "scenarios" / "scenario-v2.json").read_text())
     now = timezone.now()
     return RenderJob.objects.create(
-        owner=user, video=make_video(user), status=JobStatus.PROCESSING, attempts=attempts, progress=50,
+        owner=user, video=make_video(user, fixture="speech.mp4"), status=JobStatus.PROCESSING, attempts=attempts,
+        progress=50,
         stage="rendering", worker="lost-host:9:9", scenario=scenario, scenario_original=scenario,
         options={"width": 320, "height": 180, "fps": 25, "quality": 90, "format": "mp4"},
         started_at=now - timedelta(seconds=silent_for + 60), heartbeat_at=now - timedelta(seconds=silent_for))
@@ -217,14 +208,15 @@ def test_default_queue_workers_start_exactly_one_schedule(user, settings, caplog
     workers = [render_only, *(dramatiq.Worker(broker, queues={"default"}, worker_threads=1, worker_timeout=100)
                               for _ in range(2))]
     try:
-        render_only.start()
-        time.sleep(0.5)
+        render_only.start()  # runs the after_worker_boot hooks before it returns
         assert cache.get(reaper.SCHEDULED_KEY) is None  # a worker not serving "default" leaves it alone
         for worker in workers[1:]:
             worker.start()
-        wait_for(lambda: TranscriptionJob.objects.get(pk=lost.pk).status == JobStatus.QUEUED, timeout=20,
-                 message="the periodic reaper's first run")
-        time.sleep(1)
+        # The reaper logs its summary after the requeue, and the job's message is sent after the row changes:
+        # wait for those, not for the row alone.
+        wait_for(lambda: any(r.name == "ops.reaper" and r.getMessage().startswith("reaper: 1 requeued")
+                             for r in caplog.records), timeout=60, message="the periodic reaper's first run")
+        wait_for(lambda: job_ids("transcription"), timeout=60, message="the requeued job's message")
     finally:
         for worker in workers:
             worker.stop()

@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from testmedia import make_clip  # noqa: E402
+
 from rendering.pipeline import (  # noqa: E402
     RenderCancelled,
     RendererConfig,
@@ -43,6 +45,8 @@ from rendering.pipeline.plugins import resolve_plugins  # noqa: E402
 from rendering.pipeline.scenario import active_intervals, plugin_names  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "scenarios"
+# The animation catalogue's bundled plugins (the worker passes the published ones; here: all of them).
+CATALOGUE = {p.name: str(p) for p in (ROOT / "assets" / "plugins").iterdir() if (p / "manifest.json").is_file()}
 W, H, FPS, SECONDS = 640, 360, 30, 6.0
 NOISE = 4.0  # mean |diff| allowed between a re-encoded frame and its source (codec noise)
 CLEAR = 12.0  # mean |diff| that a caption must exceed in its region
@@ -60,40 +64,12 @@ def _close_browsers():
     capture_mod.shutdown_pool()
 
 
-def make_clip(path: Path, seconds: float = SECONDS, width: int = W, height: int = H, fps: int = FPS) -> None:
-    out = av.open(str(path), "w")
-    vs = out.add_stream("libx264", rate=fps, options={"preset": "ultrafast", "crf": "16"})
-    vs.width, vs.height, vs.pix_fmt = width, height, "yuv420p"
-    aus = out.add_stream("aac", rate=48000, layout="stereo")
-    yy, xx = np.mgrid[0:height, 0:width]
-    t_audio, spf = 0, 1024
-    for i in range(int(seconds * fps)):
-        img = np.empty((height, width, 3), np.uint8)
-        img[..., 0] = ((xx + 2 * i) % 256).astype(np.uint8)
-        img[..., 1] = (yy * 255 // height).astype(np.uint8)
-        img[..., 2] = 128
-        frame = av.VideoFrame.from_ndarray(img, format="rgb24")
-        frame.pts = i
-        for p in vs.encode(frame):
-            out.mux(p)
-        while t_audio < (i + 1) / fps * 48000:
-            tt = (np.arange(spf) + t_audio) / 48000
-            s = (0.3 * np.sin(2 * np.pi * 440 * tt)).astype(np.float32)
-            af = av.AudioFrame.from_ndarray(np.stack([s, s]), format="fltp", layout="stereo")
-            af.sample_rate, af.pts = 48000, t_audio
-            for p in aus.encode(af):
-                out.mux(p)
-            t_audio += spf
-    for s in (vs, aus):
-        for p in s.encode(None):
-            out.mux(p)
-    out.close()
-
-
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("clip") / "source.mp4"
-    make_clip(path)
+    # A clear 2-D gradient (captions must differ from it) with a stereo 48 kHz tone, encoded near-lossless.
+    make_clip(path, seconds=SECONDS, width=W, height=H, fps=FPS, pattern="ramp2d", audio_rate=48000,
+              audio_channels=2, x264={"preset": "ultrafast", "crf": "16"})
     return path
 
 
@@ -193,6 +169,7 @@ def test_render_v13_sample_with_fade(clip, tmp_path, config):
         str(out),
         config=config,
         seed=1,
+        plugin_dirs=CATALOGUE,
     )
     assert res.frames_total == 180
     assert res.frames_captured > 50  # every fading frame differs
@@ -328,11 +305,13 @@ def test_cancel_leaves_nothing_behind(clip, tmp_path, config):
             config=config,
             seed=1,
             should_cancel=should_cancel,
+            plugin_dirs=CATALOGUE,
         )
     assert checks["n"] == 11
     assert list(out_dir.iterdir()) == []
     # The pooled browser is still usable after a cancelled job.
-    render_video(str(clip), load("scenario-v1.3.json"), RenderOptions(), str(out), config=config, seed=1)
+    render_video(str(clip), load("scenario-v1.3.json"), RenderOptions(), str(out), config=config, seed=1,
+                 plugin_dirs=CATALOGUE)
     assert out.is_file()
 
 

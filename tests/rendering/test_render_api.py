@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from support import make_clip
+from testmedia import make_clip
 
 from ecg.jobs import JobStatus
 from rendering.models import RenderJob

@@ -1,4 +1,4 @@
-"""The whole render path through the API with a real Redis broker and a real worker process."""
+"""The whole render path through the API with a real broker (Redis, RabbitMQ) and a real worker process."""
 
 from __future__ import annotations
 
@@ -8,18 +8,14 @@ from urllib.parse import urlsplit
 
 import av
 import pytest
-from support import WorkerProcess, broker_is_real, flush_broker, make_clip, wait_for
+from support import WorkerProcess, wait_for
+from testmedia import make_clip
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not broker_is_real(), reason="needs REDIS_URL: a real broker shared with a worker process"),
-]
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("real_broker")]
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "scenarios"
 
 
 def test_create_poll_download_through_real_worker(auth_api, tmp_path):
-    flush_broker()
     clip = tmp_path / "holiday.mp4"
     make_clip(clip, seconds=3.0, width=320, height=180, fps=25)
     worker = WorkerProcess("render")

@@ -19,11 +19,11 @@ from transcription.pipeline import (
     MEDIA_INVALID,
     MEDIA_TOO_LONG,
     NO_AUDIO_STREAM,
-    STAGES,
+    PIPELINE_STAGES,
     PipelineCancelled,
     PipelineConfig,
     PipelineError,
-    estimate_seconds,
+    benchmark_estimate_seconds,
     run_pipeline,
 )
 from transcription.pipeline.errors import LANGUAGE_UNSUPPORTED
@@ -276,7 +276,7 @@ def test_progress_is_monotonic_in_stage_order_with_intermediate_asr_values():
     for s, _ in rec.events:
         if not seen or seen[-1] != s:
             seen.append(s)
-    assert seen == list(STAGES)
+    assert seen == list(PIPELINE_STAGES)
     asr = [f for s, f in rec.events if s == "transcribing"]
     start_asr = asr[0]
     end_asr = next(f for s, f in rec.events if s == "aligning")
@@ -405,13 +405,14 @@ def test_estimate_is_proportional_and_includes_cold_start():
 
     transcribe("single_speaker.wav")
     assert engine_loaded(CONFIG)
-    short, long = estimate_seconds(60.0, CONFIG), estimate_seconds(600.0, CONFIG)
+    short, long = benchmark_estimate_seconds(60.0, CONFIG), benchmark_estimate_seconds(600.0, CONFIG)
     assert 0 < short < long
     assert long < 600.0 * 0.3  # the tiny model runs far faster than real time on CPU
     cold = PipelineConfig(model=CONFIG.model, cpu_threads=1)  # a configuration no worker has loaded yet
-    assert estimate_seconds(60.0, cold) > short
+    assert benchmark_estimate_seconds(60.0, cold) > short
     bigger = PipelineConfig(model="large-v3")
-    assert estimate_seconds(60.0, bigger) > estimate_seconds(60.0, PipelineConfig(model="/models/tiny"))
+    tiny = PipelineConfig(model="/models/tiny")
+    assert benchmark_estimate_seconds(60.0, bigger) > benchmark_estimate_seconds(60.0, tiny)
 
 
 def test_config_rejects_unknown_engine():

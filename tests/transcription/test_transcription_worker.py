@@ -1,4 +1,4 @@
-"""The whole transcription path through the API with a real Redis broker and a real worker process."""
+"""The whole transcription path through the API with a real broker (Redis, RabbitMQ) and a real worker process."""
 
 from __future__ import annotations
 
@@ -6,18 +6,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from support import WorkerProcess, broker_is_real, flush_broker, wait_for
+from support import WorkerProcess, wait_for
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not broker_is_real(), reason="needs REDIS_URL: a real broker shared with a worker process"),
-]
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("real_broker")]
 MEDIA = Path(__file__).resolve().parents[1] / "fixtures" / "media"
 
 
 def test_upload_request_poll_result_through_real_worker(auth_api):
-    flush_broker()
     worker = WorkerProcess("transcription")
     try:
         body = auth_api.post("/api/upload-video/generate-url", {"filename": "speech.mp4", "content_type": "video/mp4"},
@@ -58,9 +53,6 @@ def _upload(client, name: str, content_type: str) -> str:
 
 
 def test_cancel_running_job_frees_the_worker_for_the_next(auth_api):
-    import time
-
-    flush_broker()
     worker = WorkerProcess("transcription", threads=1)
     try:
         long_key = _upload(auth_api, "dialogue.wav", "audio/wav")
@@ -69,17 +61,20 @@ def test_cancel_running_job_frees_the_worker_for_the_next(auth_api):
         second = auth_api.post("/api/upload-video/request-process", {"fileKey": short_key}, format="json").json()
         wait_for(lambda: auth_api.get(f"/api/upload-video/status/{first['job_id']}").json()["status"] == "processing",
                  timeout=300, message="the first job to start (after the worker's warm-up)")
-        cancelled_at = time.monotonic()
         assert auth_api.post(f"/api/upload-video/cancel/{first['job_id']}").json()["success"] is True
         # The single worker thread must leave the cancelled job and pick up the next one.
-        wait_for(lambda: auth_api.get(f"/api/upload-video/status/{second['job_id']}").json()["status"] != "pending",
-                 timeout=30, message="the worker to take the next job")
-        assert time.monotonic() - cancelled_at < 15
         status = wait_for(lambda: (s := auth_api.get(f"/api/upload-video/status/{second['job_id']}").json())["status"]
-                          in ("completed", "failed") and s, timeout=120, message="the second job")
+                          in ("completed", "failed") and s, timeout=300, message="the second job")
         assert status["status"] == "completed", worker.log()[-3000:]
         first_status = auth_api.get(f"/api/upload-video/status/{first['job_id']}").json()
         assert first_status["status"] == "failed" and first_status["error"]["code"] == "CANCELLED"
         assert first_status["result"] is None
+        # The thread left the first job at a cancel checkpoint (not by running it to the end and dropping the
+        # result) before it claimed the second; the lines are logged after the row changes, so wait for them.
+        log = worker.wait_for_log(f"job {second['job_id']} completed")
+        stopped, claimed = f"job {first['job_id']} stopped: cancelled", f"job {second['job_id']} claimed"
+        assert stopped in log and claimed in log, log[-3000:]
+        assert log.index(stopped) < log.index(claimed)
+        assert f"job {first['job_id']} finished work but was cancelled meanwhile" not in log
     finally:
         worker.stop()

@@ -7,7 +7,7 @@ import socket
 import boto3
 import pytest
 import requests
-from support import make_clip
+from testmedia import make_clip
 
 from uploads import storage
 from uploads.models import Video

@@ -15,18 +15,18 @@ from .errors import (
     PipelineCancelled,
     PipelineError,
 )
-from .progress import STAGES
-from .runner import estimate_seconds, run_pipeline
+from .progress import PIPELINE_STAGES
+from .runner import benchmark_estimate_seconds, run_pipeline
 
 __all__ = [
     "LANGUAGE_UNSUPPORTED",
     "MEDIA_INVALID",
     "MEDIA_TOO_LONG",
     "NO_AUDIO_STREAM",
-    "STAGES",
+    "PIPELINE_STAGES",
     "PipelineCancelled",
     "PipelineConfig",
     "PipelineError",
-    "estimate_seconds",
+    "benchmark_estimate_seconds",
     "run_pipeline",
 ]

@@ -10,7 +10,8 @@ from .errors import PipelineCancelled
 
 logger = logging.getLogger(__name__)
 
-STAGES = ("extracting_audio", "transcribing", "aligning", "diarizing", "analyzing", "finalizing")
+# The pipeline's own stages, in order (the job adds queued/downloading/done: transcription.labels.JOB_STAGES).
+PIPELINE_STAGES = ("extracting_audio", "transcribing", "aligning", "diarizing", "analyzing", "finalizing")
 
 # Polling a DB-backed should_cancel() on every inner-loop iteration would be wasteful; twice a second is
 # far inside the "within a few seconds" promise of the cancel endpoint.
@@ -38,14 +39,14 @@ class Progress:
     ) -> None:
         self._report = report or _noop_report
         self._should_cancel = should_cancel or _never
-        total = sum(max(0.0, weights.get(s, 0.0)) for s in STAGES) or 1.0
+        total = sum(max(0.0, weights.get(s, 0.0)) for s in PIPELINE_STAGES) or 1.0
         self._ranges: dict[str, tuple[float, float]] = {}
         start = 0.0
-        for s in STAGES:
+        for s in PIPELINE_STAGES:
             width = max(0.0, weights.get(s, 0.0)) / total
             self._ranges[s] = (start, min(1.0, start + width))
             start += width
-        self.stage_name = STAGES[0]
+        self.stage_name = PIPELINE_STAGES[0]
         self.overall = 0.0
         self._last_reported = -1.0
         self._last_poll = 0.0

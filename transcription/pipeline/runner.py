@@ -61,9 +61,11 @@ def stage_seconds(duration: float, config: PipelineConfig, language: str | None 
     return {k: v * max(duration, 0.0) for k, v in rtf.items()}
 
 
-def estimate_seconds(duration: float, config: PipelineConfig, language: str | None = None) -> float:
-    """Honest wall-time estimate for a job: measured per-stage speed × duration, plus model loading when the
-    worker has not loaded the model for ``language`` (None/"auto": the detection model) yet."""
+def benchmark_estimate_seconds(duration: float, config: PipelineConfig, language: str | None = None) -> float:
+    """Wall time for ``config`` from the benchmarked per-stage speeds × duration, plus model loading when the
+    worker has not loaded the model for ``language`` (None/"auto": the detection model) yet. (The web tier
+    cannot see the worker's config and uses the measured real-time factor instead:
+    ``ecg.estimates.estimate_seconds``.)"""
     language = None if language in (None, "", "auto") else language
     total = sum(stage_seconds(duration, config, language).values())
     if not asr.engine_loaded(config, language):
@@ -130,8 +132,12 @@ def run_pipeline(
     max_speakers: int | None = None,
     report: Callable[[str, float], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    stage_timings: dict[str, float] | None = None,
 ) -> dict:
     """Transcribe ``media_path`` into the API.md 2.1 ``result`` dict.
+
+    ``stage_timings``, when given, receives the wall seconds of each stage (measured here, once: the job keeps
+    them for the admin).
 
     Raises PipelineError (bad media / unsupported language: fail the job with its code), PipelineCancelled
     (``should_cancel()`` turned true), FileNotFoundError (the stored file is gone) or an internal exception.
@@ -249,6 +255,8 @@ def run_pipeline(
         processing_time=time.perf_counter() - t0,
     )
     progress.finish()
+    if stage_timings is not None:
+        stage_timings.update({stage: round(seconds, 3) for stage, seconds in progress.stage_seconds.items()})
     logger.info(
         "pipeline done: %.1f s audio in %.1f s (stages: %s)",
         decoded.duration,
