@@ -252,6 +252,8 @@ STORAGES = {
 UPLOAD_URL_TTL = env.int("ECG_UPLOAD_URL_TTL", default=3600)
 DOWNLOAD_URL_TTL = env.int("ECG_DOWNLOAD_URL_TTL", default=3600)
 MAX_UPLOAD_BYTES = env.int("ECG_MAX_UPLOAD_BYTES", default=2 * 1024**3)
+# A partial upload (.upload-*) untouched this long is a crashed upload: purge_media removes it.
+PARTIAL_UPLOAD_MAX_AGE = env.int("ECG_PARTIAL_UPLOAD_MAX_AGE", default=24 * 3600)
 # Local temp space for workers (decoded audio, render intermediates); always cleaned up after a job.
 WORK_DIR = Path(env.str("ECG_WORK_DIR", default=str(BASE_DIR / "var" / "work")))
 
