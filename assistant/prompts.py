@@ -121,5 +121,6 @@ def constrained_schema(scenario: dict, *, max_words: int, catalogue: Catalogue |
             "required": ["op", "path", "value"]})
     return {"type": "object", "properties": {
         "reply": {"type": "string"},
-        "patches": {"type": "array", "items": {"anyOf": variants}, "maxItems": max_words * 2}},
+        # a small model tends to keep listing edits: bound them so the answer closes within the token budget
+        "patches": {"type": "array", "items": {"anyOf": variants}, "maxItems": min(16, max_words * 2)}},
         "required": ["reply", "patches"]}

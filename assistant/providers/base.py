@@ -59,6 +59,24 @@ def parse_json_object(text: Any) -> dict[str, Any]:
     return data
 
 
+def salvage_truncated(text: str) -> dict[str, Any] | None:
+    """The complete part of a JSON answer cut off at the token limit: ``{"reply": ..., "patches": [a, b, <cut``
+    becomes the object with the operations that were complete. None when nothing whole can be recovered."""
+    end = len(text)
+    for _ in range(200):
+        end = text.rfind("}", 0, end)
+        if end < 0:
+            return None
+        for closing in ("]}", "}"):
+            try:
+                data = json.loads(text[: end + 1] + closing)
+            except ValueError:
+                continue
+            if isinstance(data, dict) and isinstance(data.get("patches", []), list):
+                return data
+    return None
+
+
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("retry-after")
     if not value:

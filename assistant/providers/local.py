@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.prompts import ChatPrompt
-from assistant.providers.base import ModelOutput, ProviderError, parse_json_object
+from assistant.providers.base import ModelOutput, ProviderError, parse_json_object, salvage_truncated
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +83,14 @@ class LocalLlamaProvider:
                 response_format={"type": "json_object", "schema": prompt.schema},
                 temperature=0.0, max_tokens=prompt.max_tokens)
         choice = result["choices"][0]
-        return ModelOutput(data=parse_json_object(choice["message"].get("content")),
+        content = choice["message"].get("content")
+        if choice.get("finish_reason") == "length":  # grammar-valid but cut at max_tokens: keep whole edits
+            salvaged = salvage_truncated(content or "")
+            if salvaged is not None:
+                logger.info("assistant: answer cut at %d tokens; kept %d whole edit(s)", prompt.max_tokens,
+                            len(salvaged.get("patches") or []))
+                return ModelOutput(data=salvaged, stop_reason="max_tokens", usage=result.get("usage") or {},
+                                   model=path.name)
+        return ModelOutput(data=parse_json_object(content),
                            stop_reason=choice.get("finish_reason"), usage=result.get("usage") or {},
                            model=path.name)

@@ -24,7 +24,7 @@ pytestmark = [
 def test_bundled_model_returns_a_valid_patch_for_a_simple_instruction(editor_scenario):
     prompt = "Make the word AMAZING yellow."
     chat = build_prompt(prompt=prompt, history=[], scenario=editor_scenario, language="en", max_words=40,
-                        max_tokens=256)
+                        max_tokens=512)
     chat.schema = constrained_schema(editor_scenario, max_words=40)
     out = local.LocalLlamaProvider(n_threads=1, n_ctx=4096).complete_sync(chat)
     assert isinstance(out.data["reply"], str)

@@ -136,3 +136,13 @@ def test_unreachable_server_is_transient_and_reported(fake_llm):
     with pytest.raises(ProviderError) as caught:
         run(provider.complete(PROMPT, deadline=time.monotonic() + 10))
     assert caught.value.code == "ASSISTANT_PROVIDER_UNREACHABLE" and caught.value.transient
+
+
+def test_an_answer_cut_at_the_token_limit_keeps_its_whole_edits():
+    from assistant.providers.base import salvage_truncated
+
+    cut = ('{"reply": "Done", "patches": [{"op": "add", "path": "/cues/0/root/children/0/style/color", '
+           '"value": "#ffff00"}, {"op": "add", "path": "/cues/0/root/children/1/style/color", "val')
+    assert salvage_truncated(cut) == {"reply": "Done", "patches": [
+        {"op": "add", "path": "/cues/0/root/children/0/style/color", "value": "#ffff00"}]}
+    assert salvage_truncated('{"reply": "Do') is None
