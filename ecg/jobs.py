@@ -99,6 +99,10 @@ class JobKind:
     cancel: Callable[..., bool]  # (*, job) -> bool: False when it had already finished
     owned_by: Callable[..., Any]  # (*, user, job_id) -> job, raising ``NotFoundError`` for a foreign id
     status_payload: Callable[[Any], dict]  # (job) -> the body of its status endpoint and of its SSE events
+    # Payload keys computed from the clock at read time (an ETA counting down, a freshly signed URL). They are
+    # sent with every event but a difference in them alone is no change of the job: the SSE stream sends an
+    # event when the job changed, in push and poll mode alike (nothing publishes a clock tick).
+    clock_fields: tuple[str, ...] = ()
     file_fields: tuple[str, ...] = ()  # fields holding storage keys the job owns (deleted with the job)
     engine_field: str = ""  # the field naming what did the work (ASR engine, video encoder)
     video_field: str = "video"  # the FK to ``uploads.Video`` (a video's jobs, retention)

@@ -186,6 +186,16 @@ def read_payload(ref: JobRef) -> tuple[dict, bool]:
     return ref.kind.status_payload(job), job.status in TERMINAL
 
 
+def job_state(ref: JobRef, payload: dict) -> dict:
+    """The part of ``payload`` that only a change of the job can change (its kind's clock fields left out).
+
+    An ETA is recomputed from the clock at every read, so comparing whole payloads would make a polling
+    stream send an event whenever the rounded ETA ticks (about once a second) while a pushed stream sends
+    none: the two modes would disagree, and a slow worker would look like a job that changes without changing.
+    """
+    return {key: value for key, value in payload.items() if key not in ref.kind.clock_fields}
+
+
 def _db_call(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Run ``fn`` on the loop's shared executor and give its connection back afterwards.
 
@@ -224,7 +234,7 @@ async def stream(ref: JobRef) -> AsyncIterator[bytes]:
     events_hub = hub()
     subscription = await events_hub.subscribe(ref.job_id) if events_hub else None
     heartbeat = heartbeat_seconds()
-    last: dict | None = None
+    last: dict | None = None  # the job state (``job_state``) of the last event sent
     last_write = time.monotonic()
     logger.debug("job %s: event stream opened (%s)", ref.job_id, "push" if subscription else "poll")
     try:
@@ -236,9 +246,10 @@ async def stream(ref: JobRef) -> AsyncIterator[bytes]:
                 return
             except Exception as exc:  # noqa: BLE001 (a database blip must not end the stream)
                 logger.warning("job %s: event stream read failed: %s", ref.job_id, exc)
-                payload, terminal = last, False
-            if payload is not None and payload != last:
-                last, last_write = payload, time.monotonic()
+                payload, terminal = None, False
+            # An event when the job changed (not when only its ETA ticked); it carries the whole payload, ETA included.
+            if payload is not None and (state := job_state(ref, payload)) != last:
+                last, last_write = state, time.monotonic()
                 yield _event(payload)
             if terminal:
                 yield b"event: end\ndata: {}\n\n"

@@ -15,4 +15,4 @@ class RenderingConfig(AppConfig):
             name="render", model=RenderJob, queue="render", enqueue=services.enqueue, run=runner.run,
             replay=services.render_replay, cancel=services.render_cancel, owned_by=selectors.job_get,
             status_payload=selectors.status_payload, file_fields=("output_key",), engine_field="encoder",
-            counts_toward_quota=True))
+            counts_toward_quota=True, clock_fields=("estimatedTimeRemaining", "downloadUrl")))

@@ -14,4 +14,5 @@ class TranscriptionConfig(AppConfig):
         register_kind(JobKind(
             name="transcription", model=TranscriptionJob, queue="transcription", enqueue=services.enqueue,
             run=runner.run, replay=services.transcription_replay, cancel=services.transcription_cancel,
-            owned_by=selectors.job_get, status_payload=selectors.status_payload, engine_field="engine"))
+            owned_by=selectors.job_get, status_payload=selectors.status_payload, engine_field="engine",
+            clock_fields=("estimated_time_remaining",)))

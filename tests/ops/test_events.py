@@ -13,9 +13,11 @@ import json
 import threading
 import time
 import uuid
+from datetime import timedelta
 
 import httpx
 import pytest
+from django.db.models import F
 from support import make_video, wait_for
 
 from ecg.jobs import ACTIVE, JobStatus, claim, report_progress, transition
@@ -190,6 +192,59 @@ def test_transcription_stream_sees_each_change_and_ends_on_completion(live, user
     assert seen[-1] == status and seen[-1]["result"] == TRANSCRIPT
     assert tail == [("event", "end")]
     wait_for(lambda: hub_listeners() == 0, timeout=RELEASE_TIMEOUT, message="the subscription to be released")
+
+
+def test_a_ticking_eta_alone_sends_no_event_and_the_next_event_carries_it(live, user, monkeypatch, settings):
+    """Poll mode re-reads the job; its ETA is recomputed from the clock at every read. Only a change of the job
+    is an event (as in push mode, where nothing publishes a tick), so a slow worker cannot show a phantom
+    intermediate state, and the next real event carries the fresh ETA."""
+    settings.REDIS_URL = ""
+    settings.SSE_POLL_SECONDS = 0.05
+    settings.SSE_HEARTBEAT_SECONDS = 3600
+    job = make_transcription(user)
+    reads = {"n": 0}
+    original = events.read_payload
+
+    def counted(ref):
+        result = original(ref)
+        reads["n"] += 1
+        return result
+    monkeypatch.setattr(events, "read_payload", counted)
+    headers = bearer(user)
+
+    async def scenario():
+        async with httpx.AsyncClient(base_url=live.url, headers=headers, timeout=EVENT_TIMEOUT) as client:
+            async with client.stream("GET", f"/api/jobs/{job.pk}/events") as response:
+                frames = sse(response)
+                await next_data(frames)
+                assert await in_thread(claim, TranscriptionJob, job.pk)
+                claimed = await next_data(frames)
+                # The clock moves 6 s for this job (no notification, nothing else changes) ...
+                await in_thread(lambda: TranscriptionJob.objects.filter(pk=job.pk).update(
+                    started_at=F("started_at") - timedelta(seconds=6)))
+                seen_reads = reads["n"]
+                # ... and the stream re-reads it twice (it now computes another ETA) before the next change.
+                await asyncio.wait_for(_until(lambda: reads["n"] >= seen_reads + 2), EVENT_TIMEOUT)
+                assert await in_thread(report_progress, TranscriptionJob, job.pk, 5, stage="extracting_audio")
+                progressed = await next_data(frames)
+                assert await in_thread(events_transition_completed, job.pk)
+                await rest(frames)
+        return claimed, progressed
+
+    claimed, progressed = asyncio.run(scenario())
+    assert (claimed["status"], claimed["progress"], claimed["stage"]) == ("processing", 0, "queued")
+    assert (progressed["status"], progressed["progress"], progressed["stage"]) == ("processing", 5, "extracting_audio")
+    assert progressed["estimated_time_remaining"] < claimed["estimated_time_remaining"]  # the fresh ETA
+
+
+async def _until(predicate) -> None:
+    while not predicate():
+        await asyncio.sleep(0.02)
+
+
+def events_transition_completed(job_id) -> bool:
+    return transition(TranscriptionJob, job_id, to=JobStatus.COMPLETED, from_states=[JobStatus.PROCESSING],
+                      progress=100, stage="done", result=TRANSCRIPT)
 
 
 def test_render_stream_uses_the_render_payload_and_ends_on_cancel(live, user, mode):
