@@ -79,7 +79,8 @@ SCREENSHOT = {"format": "png", "optimizeForSpeed": True, "fromSurface": True, "c
 SEGMENT_TIMEOUT = 600.0
 CANCEL_POLL = 0.25  # seconds between should_cancel() checks while the main thread waits for a segment
 CANCEL_GRACE = 1.0  # seconds a page gets to notice a cancel by itself before its browser is killed
-KILL_WAIT = 10.0  # seconds to wait for a worker thread to come back from a killed browser
+KILL_WAIT = 30.0  # seconds to wait for a worker thread to come back from a killed browser (a loaded machine is slow)
+KILL_AGAIN = 0.5  # seconds between kills of a browser whose page has not come back yet
 
 
 def check_page_assets() -> None:
@@ -723,10 +724,17 @@ class OverlayStream:
                    if not fut.cancelled()}
         wait(running, timeout=CANCEL_GRACE)
         stuck = {fut: worker for fut, worker in running.items() if not fut.done()}
-        for worker in set(stuck.values()):
-            worker.kill_browser()
-        wait(stuck, timeout=KILL_WAIT)
-        for fut, worker in stuck.items():
-            if not fut.done():  # its thread never came back: never lend this worker again
-                worker.dead = True
+        # Kill until every page has come back (bounded), not once: a browser still being launched at the first
+        # kill has no processes to find yet (or spawns some after the /proc scan), and its launch on a loaded
+        # machine can outlast any fixed wait; killed again, its launch fails at once. Returning while a page
+        # still runs would hand back a worker whose thread is busy with the cancelled job.
+        deadline = time.monotonic() + KILL_WAIT
+        while stuck and time.monotonic() < deadline:
+            for worker in set(stuck.values()):
+                worker.kill_browser()
+            wait(stuck, timeout=min(KILL_AGAIN, max(0.0, deadline - time.monotonic())))
+            stuck = {fut: worker for fut, worker in stuck.items() if not fut.done()}
+        for worker in set(stuck.values()):  # its thread never came back: never lend this worker again
+            logger.error("render browser %s: its page did not come back %.0fs after the kill", worker.name, KILL_WAIT)
+            worker.dead = True
         self._futures.clear()
