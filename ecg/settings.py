@@ -176,6 +176,7 @@ _DRAMATIQ_MIDDLEWARE = [
     "dramatiq.middleware.CurrentMessage",
     "django_dramatiq.middleware.DbConnectionsMiddleware",
     "ops.reaper.ReaperScheduler",  # a worker serving the "default" queue starts the periodic reaper
+    "ecg.worker.WarmUp",  # load and exercise a queue's models before consuming it (WORKER_WARM_UP)
 ]
 
 
@@ -214,6 +215,9 @@ DRAMATIQ_BROKER = dramatiq_broker(BROKER_URL)
 DRAMATIQ_AUTODISCOVER_MODULES = ["actors"]
 # The ASGI entry point starts one in-process worker thread when the broker is the StubBroker.
 ECG_INPROCESS_WORKER = env.bool("ECG_INPROCESS_WORKER", default=not BROKER_URL)
+# Workers warm these queues' models before taking jobs (ecg/worker.py); /health/ready reports them.
+WORKER_WARM_UP = {"transcription": "transcription.runner.warm_up"}
+WORKER_WARM_UP_ENABLED = env.bool("ECG_WARM_UP", default=True)
 
 # --- storage ----------------------------------------------------------------------------------------
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
@@ -444,8 +448,13 @@ SSE_POLL_SECONDS = env.float("ECG_SSE_POLL_SECONDS", default=1.0)
 # --- transcription pipeline (issue #3) --------------------------------------------------------------
 # Engine: auto | faster-whisper | whisperx. auto picks WhisperX when it is installed and CUDA is present.
 ASR_ENGINE = env.str("ECG_ASR_ENGINE", default="auto")
-# Model: a faster-whisper/CTranslate2 directory or model id; empty = the offline tiny.en shipped on PyPI.
+# One model for every language (an offline name such as tiny.en/base, a CTranslate2 directory or a model id);
+# empty = the per-language map below (docs/TRANSCRIPTION.md, "Languages and models").
 ASR_MODEL = env.str("ECG_ASR_MODEL", default="")
+# Per-language models; "*" is every other language and the model that detects the language for "auto".
+ASR_LANGUAGE_MODELS = env.str("ECG_ASR_MODELS", default="en=tiny.en,*=base")
+# The languages "auto" chooses between ("*" = any Whisper language); default: those the editor offers.
+ASR_AUTO_LANGUAGES = env.str("ECG_ASR_AUTO_LANGUAGES", default="en,ko,ja,zh")
 ASR_DEVICE = env.str("ECG_DEVICE", default="cpu")
 ASR_COMPUTE_TYPE = env.str("ECG_COMPUTE_TYPE", default="int8")
 ASR_BATCH_SIZE = env.int("ECG_ASR_BATCH_SIZE", default=8)

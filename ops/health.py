@@ -131,10 +131,19 @@ async def health(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_GET
 def ready(request: HttpRequest) -> JsonResponse:
-    """Readiness: 200 when the database, the broker and storage all answer; 503 naming what does not."""
+    """Readiness: 200 when the database, the broker and storage answer and this process's embedded worker (if
+    any) has warmed its models; 503 naming what does not. Remote workers are reported under ``workers``."""
     checks = run_checks()
     failing = [name for name, result in checks.items() if result["status"] != "ok"]
+    # Workers: whether they have loaded and warmed their models; the embedded worker of this process
+    # must be warm for the process to be ready (ecg.worker.worker_readiness).
+    from ecg.worker import worker_readiness
+
+    workers = worker_readiness()
+    if not workers["ready"]:
+        failing.append("workers")
     if failing:
         message = _("Not ready: %(parts)s is unavailable.") % {"parts": ", ".join(failing)}
-        return error_response(request, "NOT_READY", message, 503, {"failing": failing, "checks": checks})
-    return JsonResponse({"status": "ok", "checks": checks})
+        return error_response(request, "NOT_READY", message, 503,
+                              {"failing": failing, "checks": checks, "workers": workers})
+    return JsonResponse({"status": "ok", "checks": checks, "workers": workers})

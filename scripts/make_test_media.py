@@ -46,6 +46,27 @@ ESPEAK_VOICE = "en-us+f3"
 ESPEAK_PITCH = "75"
 ESPEAK_SPEED = "150"
 
+# Korean, Japanese and Chinese speech from espeak-ng (crude but real speech in each language). Japanese is given
+# in kana (espeak-ng reads kana, not kanji); Chinese uses the Pinyin-reading Mandarin voice, which pronounces
+# the Han text as Mandarin (the plain "cmn" voice spells the tone numbers in English).
+LANGUAGE_CLIPS = {
+    "ko": {
+        "voice": "ko",
+        "speed": "150",
+        "text": "안녕하세요. 오늘은 날씨가 정말 좋습니다. 우리는 공원에서 산책을 할 것입니다.",
+    },
+    "ja": {"voice": "ja", "speed": "130", "text": "こんにちは。きょうは とても いい てんきですね。"},
+    "zh": {"voice": "cmn-latn-pinyin", "speed": "140", "text": "你好。今天天气很好。我们去公园散步吧。"},
+}
+# Held-out sentences for the noise fixtures (not used by any other fixture).
+NOISE_SENTENCES = [
+    "The river was calm this morning, so we went fishing early.",
+    "After lunch the weather changed and it started to rain.",
+    "We packed everything quickly and drove back to the city.",
+]
+NOISE_SNR_DB = 10.0  # pink noise, speech-to-noise power ratio over the speech
+MUSIC_BED_DB = -15.0  # music bed level relative to the speech
+
 BENCH_TURNS = [
     ("A", "Thanks everyone for joining. Today we will review the quarterly results and plan the next steps."),
     ("B", "Sounds good. Sales grew by a small amount, but the costs grew faster than we expected."),
@@ -87,15 +108,17 @@ def piper_tts(text: str) -> np.ndarray:
     return _resample(audio, _PIPER_VOICE.config.sample_rate)
 
 
-def espeak_tts(text: str) -> np.ndarray:
-    """Synthesise ``text`` with espeak-ng (speaker B); float32 mono at 16 kHz."""
+def espeak_tts(
+    text: str, voice: str = ESPEAK_VOICE, pitch: str = ESPEAK_PITCH, speed: str = ESPEAK_SPEED
+) -> np.ndarray:
+    """Synthesise ``text`` with espeak-ng (speaker B by default); float32 mono at 16 kHz."""
     exe = shutil.which("espeak-ng")
     if exe is None:
         raise SystemExit("espeak-ng is not installed (apt-get install espeak-ng)")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "b.wav"
         subprocess.run(  # noqa: S603 - fixed argv, no shell
-            [exe, "-v", ESPEAK_VOICE, "-p", ESPEAK_PITCH, "-s", ESPEAK_SPEED, "-w", str(out), text],
+            [exe, "-v", voice, "-p", pitch, "-s", speed, "-w", str(out), text],
             check=True,
             capture_output=True,
         )
@@ -267,8 +290,92 @@ def make_fixtures(out: Path) -> None:
     write_video(out / "speech.mp4", speech, len(speech) / SR)
     _dump(out / "speech.json", {"text": VIDEO_TEXT, "duration": round(len(speech) / SR, 3)})
 
+    # 8. One clip per editor language (ko/ja/zh), 9. one voice in pink noise and over a music bed.
+    make_language_fixtures(out)
+    make_noise_fixtures(out)
+    _list(out)
+
+
+def _list(out: Path) -> None:
     for p in sorted(out.iterdir()):
         print(f"{p.relative_to(ROOT) if p.is_relative_to(ROOT) else p}  {p.stat().st_size / 1024:.1f} KiB")
+
+
+def pink_noise(n: int, seed: int) -> np.ndarray:
+    """Pink (1/f power) noise, unit RMS: white noise shaped in the frequency domain."""
+    rng = np.random.default_rng(seed)
+    spec = np.fft.rfft(rng.standard_normal(n))
+    f = np.fft.rfftfreq(n, 1.0 / SR)
+    spec[1:] /= np.sqrt(f[1:])
+    spec[0] = 0.0
+    x = np.fft.irfft(spec, n)
+    return (x / np.sqrt(np.mean(x * x))).astype(np.float32)
+
+
+def music_bed(n: int, seed: int) -> np.ndarray:
+    """A synthetic music bed, unit RMS: a chord progression of harmonic tones with a soft beat."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) / SR
+    chords = [[220.0, 277.2, 329.6], [196.0, 246.9, 293.7], [174.6, 220.0, 261.6], [196.0, 246.9, 329.6]]
+    out = np.zeros(n)
+    beat = 0.5
+    for i, start in enumerate(np.arange(0, n / SR, 2.0)):
+        sl = (t >= start) & (t < start + 2.0)
+        for f0 in chords[i % len(chords)]:
+            for h in range(1, 5):
+                out[sl] += np.sin(2 * np.pi * f0 * h * t[sl] + rng.uniform(0, 2 * np.pi)) / h**1.5
+    out *= 0.6 + 0.4 * np.exp(-((t % beat) / 0.08))  # a beat every half second
+    return (out / np.sqrt(np.mean(out * out))).astype(np.float32)
+
+
+def _speech_rms(audio: np.ndarray) -> float:
+    """RMS over the samples that belong to speech (above 1 % of the peak), so pauses do not lower it."""
+    active = np.abs(audio) > 0.01 * float(np.max(np.abs(audio)))
+    return float(np.sqrt(np.mean(audio[active] ** 2)))
+
+
+def make_language_fixtures(out: Path) -> None:
+    """ko.wav, ja.wav, zh.wav (+ languages.json): one short espeak-ng clip per editor language."""
+    meta = {}
+    for lang, spec in LANGUAGE_CLIPS.items():
+        speech = _normalize(_trim(espeak_tts(spec["text"], spec["voice"], "50", spec["speed"])), 0.7)
+        audio = np.concatenate([silence(0.3), speech, silence(0.4)])
+        write_wav(out / f"{lang}.wav", audio)
+        meta[lang] = {
+            "text": spec["text"],
+            "voice": f"espeak-ng:{spec['voice']}",
+            "duration": round(len(audio) / SR, 3),
+        }
+    _dump(out / "languages.json", meta)
+
+
+def make_noise_fixtures(out: Path) -> None:
+    """noisy_pink.wav (pink noise at 10 dB SNR) and noisy_music.wav (music bed at -15 dB), one voice (Piper joe)
+    saying three held-out sentences; noisy.json has each sentence's exact start/end from the clean speech."""
+    parts = [silence(0.6)]
+    sentences = []
+    t = 0.6
+    for text in NOISE_SENTENCES:
+        speech = _normalize(_trim(piper_tts(text)), 0.5)
+        sentences.append({"text": text, "start": round(t, 3), "end": round(t + len(speech) / SR, 3)})
+        parts += [speech, silence(0.9)]
+        t += len(speech) / SR + 0.9
+    clean = np.concatenate(parts)
+    level = _speech_rms(clean)
+    pink = pink_noise(len(clean), seed=7) * level * 10 ** (-NOISE_SNR_DB / 20)
+    music = music_bed(len(clean), seed=11) * level * 10 ** (MUSIC_BED_DB / 20)
+    write_wav(out / "noisy_pink.wav", clean + pink)
+    write_wav(out / "noisy_music.wav", clean + music)
+    _dump(
+        out / "noisy.json",
+        {
+            "voice": "piper:en_US-joe-medium",
+            "sentences": sentences,
+            "pink_snr_db": NOISE_SNR_DB,
+            "music_bed_db": MUSIC_BED_DB,
+            "duration": round(len(clean) / SR, 3),
+        },
+    )
 
 
 def make_bench(path: Path, seconds: float = 60.0) -> dict:
@@ -297,9 +404,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=FIXTURES, help="fixture directory")
     parser.add_argument("--bench", type=Path, help="write a ~60 s two-voice WAV here instead of fixtures")
     parser.add_argument("--seconds", type=float, default=60.0, help="length of the --bench audio")
+    parser.add_argument("--only", choices=["languages", "noise"], help="write only these fixtures")
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "2")
-    if args.bench:
+    if args.only:
+        args.out.mkdir(parents=True, exist_ok=True)
+        {"languages": make_language_fixtures, "noise": make_noise_fixtures}[args.only](args.out)
+        _list(args.out)
+    elif args.bench:
         meta = make_bench(args.bench, args.seconds)
         print(f"{args.bench}: {meta['duration']:.1f} s, {len(meta['turns'])} turns")
     else:

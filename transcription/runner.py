@@ -22,13 +22,21 @@ def pipeline_config():
     from transcription.pipeline import PipelineConfig
 
     return PipelineConfig(
-        engine=settings.ASR_ENGINE, model=settings.ASR_MODEL, device=settings.ASR_DEVICE,
+        engine=settings.ASR_ENGINE, model=settings.ASR_MODEL, language_models=settings.ASR_LANGUAGE_MODELS,
+        auto_languages=settings.ASR_AUTO_LANGUAGES, device=settings.ASR_DEVICE,
         compute_type=settings.ASR_COMPUTE_TYPE, batch_size=settings.ASR_BATCH_SIZE,
         cpu_threads=settings.ASR_CPU_THREADS, align_model=settings.ALIGN_MODEL,
         diarization_model=settings.DIARIZATION_MODEL, hf_token=settings.HF_TOKEN,
         speaker_threshold=settings.SPEAKER_THRESHOLD, emotion_model=settings.EMOTION_MODEL,
         work_dir=str(settings.WORK_DIR),
     )
+
+
+def warm_up() -> dict:
+    """Load and exercise every model this worker's configuration uses (called before it takes jobs)."""
+    from transcription.pipeline.runner import warm_up as pipeline_warm_up
+
+    return pipeline_warm_up(pipeline_config())
 
 
 def run(job_id: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -11,7 +12,7 @@ from accounts.selectors import user_limits
 from ecg.estimates import estimate_seconds
 from ecg.exceptions import ApplicationError, NotFoundError
 from ecg.jobs import ACTIVE, REPLAY_RESET, TERMINAL, JobStatus, transition
-from transcription.estimates import DEFAULT_RTF, STARTUP_SECONDS
+from transcription.estimates import STARTUP_SECONDS, default_rtf
 from transcription.models import TranscriptionJob
 from uploads import selectors as video_selectors
 from uploads.models import Video
@@ -29,7 +30,36 @@ def _normalize_language(language: str | None) -> str:
     if len(language) > LANGUAGE_MAX or not language.replace("-", "").isalpha():
         raise ApplicationError("INVALID_LANGUAGE", _("The language code is not valid."), status=422,
                                details={"fields": {"language": [str(_("Use 'auto' or a language code."))]}})
+    _check_language_supported(language)
     return language
+
+
+def supported_languages() -> list[str]:
+    """Language codes the configured models can transcribe (read from settings; no model is loaded)."""
+    from transcription.pipeline import models
+
+    return sorted(models.supported_languages(override=settings.ASR_MODEL,
+                                             language_models=settings.ASR_LANGUAGE_MODELS))
+
+
+def _check_language_supported(language: str) -> None:
+    """Refuse at request time what no configured model can do: the editor shows a failed request's
+    ``message`` but only a generic text for a failed job, so failing the job later would leave users guessing."""
+    from transcription.pipeline import models
+
+    supported = supported_languages()
+    if language in supported:
+        model = models.model_for(language, override=settings.ASR_MODEL, language_models=settings.ASR_LANGUAGE_MODELS)
+        if language == "en" or models.is_multilingual(model):
+            return
+    known = language in models.WHISPER_LANGUAGES
+    message = (_("No installed speech model can transcribe this language (%(language)s). "
+                 "Available: %(languages)s.") if known else
+               _("Unknown language code %(language)s. Available: %(languages)s."))
+    shown = [code for code in ("en", "ko", "ja", "zh") if code in supported] or supported[:8]
+    raise ApplicationError("LANGUAGE_UNSUPPORTED",
+                           message % {"language": language, "languages": ", ".join(["auto", *shown])},
+                           status=422, details={"language": language, "supported": ["auto", *supported]})
 
 
 def time_limit_ms(duration: float | None) -> int:
@@ -72,7 +102,7 @@ def transcription_request(*, user, file_key: str, language: str | None) -> tuple
             return existing, False
         job = TranscriptionJob.objects.create(
             owner=user, video=video, language=language, media_duration=video.duration,
-            estimated_seconds=estimate_seconds(TranscriptionJob, video.duration, default_rtf=DEFAULT_RTF,
+            estimated_seconds=estimate_seconds(TranscriptionJob, video.duration, default_rtf=default_rtf(language),
                                               startup_seconds=STARTUP_SECONDS))
         enqueue(job)
     logger.info("transcription job %s created for video %s (language=%s)", job.pk, video.pk, language)

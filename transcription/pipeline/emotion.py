@@ -70,3 +70,10 @@ def classify_segments(
             )
         progress.update((i + 1) / len(segments))
     return out
+
+
+def warm_up(model: str, device: str) -> None:
+    """Load the classifier and run it once on half a second of tone (the first call builds its graph)."""
+    clf = classifier(model, device)
+    tone = (0.1 * np.sin(2 * np.pi * 150 * np.arange(SAMPLE_RATE // 2) / SAMPLE_RATE)).astype(np.float32)
+    clf({"raw": tone, "sampling_rate": SAMPLE_RATE}, top_k=None)
