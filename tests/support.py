@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from rest_framework.test import APIClient
 
 PASSWORD = "correct-Horse-battery-9"
@@ -87,6 +89,9 @@ def swap_broker(url: str):
     return restore
 
 
+_worker_ids = itertools.count(1)
+
+
 class WorkerProcess:
     """A real ``manage.py rundramatiq`` process on the test database, media root and broker.
 
@@ -96,6 +101,7 @@ class WorkerProcess:
 
     def __init__(self, *queues: str, threads: int = 1, extra_env: dict | None = None) -> None:
         import os
+        import shutil
         import subprocess
         import sys
         from pathlib import Path
@@ -112,12 +118,16 @@ class WorkerProcess:
         else:
             env["DATABASE_URL"] = (f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
                                    f"{db['PORT'] or 5432}/{db['NAME']}")
-        self.log_path = Path(settings.WORK_DIR) / f"worker-{'-'.join(queues)}-{os.getpid()}.log"
+        # One log per worker (a test that starts a second worker must not truncate the first one's log).
+        self.log_path = Path(settings.WORK_DIR) / f"worker-{'-'.join(queues)}-{os.getpid()}-{next(_worker_ids)}.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("wb")
+        # setpriv --pdeathsig (util-linux): the worker gets SIGTERM when the test process dies, so a killed or
+        # timed-out test run leaves no worker behind to consume the next run's messages from the same queues.
+        stop_with_parent = ["setpriv", "--pdeathsig", "TERM", "--"] if shutil.which("setpriv") else []
         self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "rundramatiq", "--processes", "1", "--threads", str(threads),
-             "--queues", *queues, "--skip-checks"],
+            [*stop_with_parent, sys.executable, "manage.py", "rundramatiq", "--processes", "1",
+             "--threads", str(threads), "--queues", *queues, "--skip-checks"],
             cwd=root, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def log(self) -> str:
