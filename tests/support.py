@@ -166,7 +166,22 @@ def flush_broker() -> None:
     """Drop every message of every declared queue (and their delay/dead-letter queues) on the global broker."""
     import dramatiq
 
-    dramatiq.get_broker().flush_all()  # RabbitMQ: purges the queues that exist on the server, skips the rest
+    broker = dramatiq.get_broker()
+    _with_fresh_connection(broker, broker.flush_all)  # RabbitMQ: purges the queues that exist on the server
+
+
+def _with_fresh_connection(broker, call):
+    """``call()``; on RabbitMQ, once more on a new connection if this thread's one died while the test waited
+    (RabbitMQ drops a connection that missed its heartbeats; Dramatiq's own enqueue reconnects the same way)."""
+    if broker_kind(broker) != "rabbitmq":
+        return call()
+    import pika.exceptions
+
+    try:
+        return call()
+    except pika.exceptions.AMQPConnectionError:
+        del broker.connection
+        return call()
 
 
 def wait_for(predicate, *, timeout: float, interval: float = 0.25, message: str = "condition"):
@@ -213,6 +228,6 @@ def queued_message_count(queue_name: str) -> int:
 
     broker = dramatiq.get_broker()
     if broker_kind(broker) == "rabbitmq":
-        ready, delayed, _dead = broker.get_queue_message_counts(queue_name)
+        ready, delayed, _dead = _with_fresh_connection(broker, lambda: broker.get_queue_message_counts(queue_name))
         return ready + delayed
     return len(broker_messages(queue_name))
