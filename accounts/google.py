@@ -7,6 +7,7 @@ because the editor needs our JWT cookies and a redirect to the frontend. See doc
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from allauth.socialaccount.providers.google.views import GoogleOAuth2Adapter
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured, MultipleObjectsReturned
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
@@ -208,6 +210,12 @@ def login_finish(*, request: HttpRequest, params: dict[str, str], state_cookie: 
     code = params.get("code")
     if not code:
         raise GoogleLoginError("GOOGLE_ERROR", _FAILED_MESSAGE)
+    # One use: the browser deletes the cookie after the callback, but a copied cookie and callback URL
+    # would otherwise work again until the state expires. The shared cache remembers used states as long.
+    used_key = "google-state-used:" + hashlib.sha256(saved["state"].encode()).hexdigest()
+    if not cache.add(used_key, 1, timeout=STATE_MAX_AGE):
+        logger.warning("google login: a used state came back")
+        raise GoogleLoginError("GOOGLE_STATE_INVALID", _STATE_MESSAGE)
 
     uid, claims = _fetch_profile(request, code=code, code_verifier=saved.get("cv"))
     try:

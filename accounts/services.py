@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
-from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
@@ -18,7 +17,8 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.authentication import ACCESS_COOKIE, REFRESH_COOKIE
+from accounts.authentication import ACCESS_COOKIE, REFRESH_COOKIE, revoke_access_token
+from accounts.login_throttle import LoginAttempt, LoginBlocked
 from ecg.exceptions import ApplicationError, ConflictError, ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -51,51 +51,48 @@ def user_signup(*, username: str, email: str, password: str) -> tuple[User, Toke
         validate_password(password, user=candidate)
     except DjangoValidationError as exc:
         raise ValidationFailed(details={"fields": {"password": list(exc.messages)}}) from exc
+    user = User(username=User.normalize_username(username), email=email, auth_provider=User.Provider.LOCAL)
+    # The hash takes about a second of CPU: outside the write transaction, which on SQLite holds the one
+    # database write lock (concurrent signups hashing inside it made other writes time out: a 500).
+    user.set_password(password)
     try:
         with transaction.atomic():
-            user = User.objects.create_user(email=email, password=password, username=username,
-                                            auth_provider=User.Provider.LOCAL)
+            user.save()
     except IntegrityError as exc:  # lost a race with an identical signup
         raise ConflictError("EMAIL_EXISTS", _("This email is already registered.")) from exc
     logger.info("user %s signed up", user.pk)
     return user, issue_tokens(user)
 
 
-def _failure_keys(email: str, ip: str) -> list[str]:
-    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
-    return [f"login-fail:email:{digest}", f"login-fail:ip:{ip}"]
-
-
-def _check_login_throttle(email: str, ip: str) -> None:
-    limit = settings.LOGIN_FAILURE_LIMIT
-    counts = cache.get_many(_failure_keys(email, ip))
-    if any(int(value) >= limit for value in counts.values()):
-        raise ApplicationError(
-            "RATE_LIMITED", _("Too many failed login attempts. Please try again later."), status=429,
-            headers={"Retry-After": str(settings.LOGIN_FAILURE_WINDOW)},
-        )
-
-
-def _record_login_failure(email: str, ip: str) -> None:
-    for key in _failure_keys(email, ip):
-        if not cache.add(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW):
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.add(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW)
+def _rate_limited(retry_after: int) -> ApplicationError:
+    return ApplicationError("RATE_LIMITED", _("Too many failed login attempts. Please try again later."),
+                            status=429, headers={"Retry-After": str(retry_after)})
 
 
 def user_login(*, email: str, password: str, ip: str) -> tuple[User, TokenPair]:
-    """Check the password; the same 401 message for an unknown email and a wrong password."""
-    _check_login_throttle(email, ip)
+    """Check the password; the same 401 message and the same cost for an unknown email and a wrong password.
+
+    Limits (``accounts.login_throttle``): per email+IP and per IP, counted before the password is checked.
+    """
+    try:
+        attempt = LoginAttempt(email=email, ip=ip)
+    except LoginBlocked as exc:
+        logger.warning("login blocked for %s s from %s", exc.retry_after, ip)
+        raise _rate_limited(exc.retry_after) from None
     user = User.objects.filter(email__iexact=email.strip()).first()
-    if user is None or not user.has_usable_password() or not user.check_password(password):
-        _record_login_failure(email, ip)
+    if user is None or not user.has_usable_password():
+        # Hash the password anyway: answering without a hash would tell an unknown email by its speed.
+        make_password(password)
+        user = None
+    elif not user.check_password(password):
+        user = None
+    if user is None:
+        logger.info("login failed from %s", ip)
         raise InvalidCredentials(message=_("Incorrect email or password."))
+    attempt.succeeded()
     if not user.is_active:
         raise ApplicationError("ACCOUNT_INACTIVE", _("This account is inactive."), status=403)
-    cache.delete(_failure_keys(email, ip)[0])
-    logger.info("user %s logged in", user.pk)
+    logger.info("user %s logged in from %s", user.pk, ip)
     return user, issue_tokens(user)
 
 
@@ -112,7 +109,9 @@ def token_refresh(*, raw_refresh: str | None) -> TokenPair:
     return TokenPair(access=data["access"], refresh=data.get("refresh", raw_refresh))
 
 
-def token_revoke(*, raw_refresh: str | None) -> None:
+def token_revoke(*, raw_refresh: str | None, raw_access: str | None = None) -> None:
+    """Logout: blacklist the refresh token and refuse the access token for the rest of its lifetime."""
+    revoke_access_token(raw_access)
     if not raw_refresh:
         return
     try:

@@ -7,13 +7,12 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from accounts import services
-from accounts.authentication import REFRESH_COOKIE, enforce_origin
+from accounts.authentication import ACCESS_COOKIE, REFRESH_COOKIE, enforce_origin
 from accounts.serializers import LoginSerializer, RefreshSerializer, SignupSerializer, UserSerializer
-from ecg.http import client_ip
+from ecg.http import ClientIpAnonThrottle, client_ip
 from ecg.schema import ErrorSerializer
 
 
@@ -36,7 +35,7 @@ class MessageResponseSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
-class AuthThrottle(AnonRateThrottle):
+class AuthThrottle(ClientIpAnonThrottle):
     scope = "auth"
 
 
@@ -96,13 +95,24 @@ class RefreshView(PublicAuthView):
         return response
 
 
-@extend_schema(tags=["auth"], summary="Log out: revoke the refresh token and clear both cookies", description="",
-               request=RefreshSerializer, responses={200: MessageResponseSerializer})
+def _presented_access_token(request) -> str | None:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if header.startswith("Bearer "):
+        return header[len("Bearer "):].strip()
+    return request.COOKIES.get(ACCESS_COOKIE)
+
+
+@extend_schema(tags=["auth"], summary="Log out: revoke the refresh and access tokens and clear both cookies",
+               description="With cookies, the request must come from an allowed origin (403 ORIGIN_NOT_ALLOWED).",
+               request=RefreshSerializer, responses={200: MessageResponseSerializer,
+                                                     403: OpenApiResponse(ErrorSerializer, "Foreign origin")})
 class LogoutView(PublicAuthView):
     def post(self, request):
+        if REFRESH_COOKIE in request.COOKIES or ACCESS_COOKIE in request.COOKIES:
+            enforce_origin(request)  # cookies travel by themselves: a foreign page must not log the user out
         body = request.data if isinstance(request.data, dict) else {}  # a JSON array or string is no body
         raw = request.COOKIES.get(REFRESH_COOKIE) or body.get("refresh_token")
-        services.token_revoke(raw_refresh=raw)
+        services.token_revoke(raw_refresh=raw, raw_access=_presented_access_token(request))
         response = Response({"message": _("Logged out.")})
         services.clear_auth_cookies(response)
         return response

@@ -10,6 +10,7 @@ times, on the same clip and encoder settings:
     .venv/bin/python bench/render.py [--seconds 60] [--width 1280 --height 720] [--skip-naive]
     .venv/bin/python bench/render.py --capture-methods   # compare screenshot methods
     .venv/bin/python bench/render.py --skip-naive --content-cost   # + x264 alone on plain vs captioned
+    .venv/bin/python bench/render.py --skip-naive --style catalogue --repeat 1   # every word: one of the 18
 """
 
 from __future__ import annotations
@@ -47,6 +48,22 @@ from rendering.pipeline.plugins import resolve_plugins  # noqa: E402
 from rendering.pipeline.probe import probe_source  # noqa: E402
 from rendering.pipeline.scenario import plugin_names  # noqa: E402
 
+# The animation catalogue's bundled plugins (the 18 editor animations), as a worker passes them.
+CATALOGUE_DIR = Path(__file__).resolve().parents[1] / "assets" / "plugins"
+CATALOGUE = {p.name: str(p) for p in sorted(CATALOGUE_DIR.iterdir()) if (p / "manifest.json").is_file()}
+
+
+def catalogue_chain(w: int) -> list[dict]:
+    """Word w's chain for style "catalogue": the 18 animations in turn, with the editor's defaults and
+    default window (the manifest's timeOffset), as the editor writes them when an asset is applied."""
+    key = list(CATALOGUE)[w % len(CATALOGUE)]
+    manifest = json.loads((Path(CATALOGUE[key]) / "manifest.json").read_text())
+    params = {k: f["default"] for k, f in manifest["schema"].items()}
+    if key.startswith("cwi-"):
+        params.update(speaker="S1", palette="define.speakerPalette")
+    return [{"name": key, "params": params, "timeOffset": manifest.get("timeOffset") or ["0%", "100%"]}]
+
+
 WORDS = (
     "we shipped the new caption renderer today and it keeps every frame exact while the video "
     "plays back smoothly so viewers can follow along with each word as it is spoken out loud"
@@ -82,7 +99,8 @@ def tree_cpu_seconds() -> float:
 def make_scenario(seconds: float, seed: int = 1, style: str = "karaoke") -> dict:
     """A caption every ~2.5 s; every word pops in, every third word gets loudness emphasis and, with
     style "karaoke", every word also gets a colour wipe over its whole duration (so ~90% of frames
-    change); style "pop" animates only the 0.25 s entrance of each word (+ emphasis)."""
+    change); style "pop" animates only the 0.25 s entrance of each word (+ emphasis); style "catalogue"
+    gives every word one of the catalogue's 18 animations (in turn) and nothing else."""
     rnd = random.Random(seed)
     cues = []
     t, w = 0.3, 0
@@ -107,7 +125,9 @@ def make_scenario(seconds: float, seed: int = 1, style: str = "karaoke") -> dict
                     0,
                     {"name": "ecg-karaoke@1.0.0", "params": {"highlightColor": "#ffe066"}, "timeOffset": ["0%", "0%"]},
                 )
-            if w % 3 == 0:
+            if style == "catalogue":
+                chain = catalogue_chain(w)
+            elif w % 3 == 0:
                 chain.append(
                     {
                         "name": "ecg-loudness@1.0.0",
@@ -162,7 +182,8 @@ def make_scenario(seconds: float, seed: int = 1, style: str = "karaoke") -> dict
                     "align": "center",
                     "justify": "center",
                 },
-            }
+            },
+            "speakerPalette": {"S1": "#74c0fc"},
         },
         "tracks": [
             {
@@ -226,7 +247,7 @@ def naive_render(src: str, scenario: dict, dst: str, *, quality: int, preset: st
     t0 = time.monotonic()
     info = probe_source(src)
     scenario = validate_scenario(scenario)
-    plugins = resolve_plugins(plugin_names(scenario))
+    plugins = resolve_plugins(plugin_names(scenario), plugin_dirs=CATALOGUE)
     fps = float(info.fps)
     job = CaptureJob("naive", scenario, plugins, info.width, info.height, fps, 7, live_on_screen=True)
     [worker] = acquire_workers(1, config.chromium_path)
@@ -289,7 +310,7 @@ def content_cost(src: str, captioned: str, *, quality: int, preset: str, seconds
 def capture_methods(width: int, height: int, scenario: dict, config: RendererConfig, n: int = 60) -> dict:
     """Time the candidate capture methods on the same caption state (per call, ms)."""
     scenario = validate_scenario(scenario)
-    plugins = resolve_plugins(plugin_names(scenario))
+    plugins = resolve_plugins(plugin_names(scenario), plugin_dirs=CATALOGUE)
     job = CaptureJob("methods", scenario, plugins, width, height, 30.0, 7, live_on_screen=True)
     [worker] = acquire_workers(1, config.chromium_path)
 
@@ -368,7 +389,7 @@ def main() -> None:
     ap.add_argument("--quality", type=int, default=90)
     ap.add_argument("--preset", default=RendererConfig.x264_preset)
     ap.add_argument("--pages", type=int, default=0, help="parallel pages (0 = auto)")
-    ap.add_argument("--style", choices=("karaoke", "pop"), default="karaoke")
+    ap.add_argument("--style", choices=("karaoke", "pop", "catalogue"), default="karaoke")
     ap.add_argument("--skip-naive", action="store_true")
     ap.add_argument("--repeat", type=int, default=3, help="floor/pipeline pairs to run (median reported)")
     ap.add_argument("--capture-methods", action="store_true")
@@ -405,6 +426,7 @@ def main() -> None:
         os.path.join(work, "warm.mp4"),
         config=config,
         seed=1,
+        plugin_dirs=CATALOGUE,
     )
     del warm
 
@@ -418,7 +440,8 @@ def main() -> None:
         c0 = tree_cpu_seconds()
         t = time.monotonic()
         res = render_video(
-            src, scenario, RenderOptions(quality=args.quality), os.path.join(work, "out.mp4"), config=config, seed=1
+            src, scenario, RenderOptions(quality=args.quality), os.path.join(work, "out.mp4"), config=config, seed=1,
+            plugin_dirs=CATALOGUE,
         )
         wall = time.monotonic() - t
         cpu = tree_cpu_seconds() - c0

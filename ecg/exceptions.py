@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -79,6 +80,14 @@ _MESSAGES: dict[str, Any] = {
     "CONFLICT": gettext_lazy("The request conflicts with the current state."),
     "PAYLOAD_TOO_LARGE": gettext_lazy("The uploaded file is too large."),
 }
+
+
+def body_too_large_message() -> str:
+    """The 413 message for a JSON body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``, naming the limit."""
+    from django.conf import settings
+
+    return _("The request body is larger than the limit of %(mib)s MiB.") % {
+        "mib": f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 2**20:g}"}
 
 
 def default_message(code: str) -> Any:
@@ -181,6 +190,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         for key, value in exc.headers.items():
             response[key] = value
         return response
+    if isinstance(exc, RequestDataTooBig):
+        return Response(error_body(path, "PAYLOAD_TOO_LARGE", body_too_large_message(), 413), status=413)
     if isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -17,6 +17,13 @@ spends more CPU on moving each request between the event loop and threads than o
    however many clients poll it; requests with a body take it only around the middleware and view, so a
    slow upload never holds one, and file downloads and streams are not limited at all.
 
+4. Django reads a request's whole body into a temporary file before any middleware or view runs: a 300 MiB
+   PUT to a bogus upload URL was written to disk before its 403, and a declared 3 GiB body held the request
+   open. Apps register a body reader for the few paths that take large bodies (``register_body_reader``):
+   it runs instead of Django's, can refuse before reading anything, and streams the body where it belongs.
+   The view then answers (through all middleware: CORS, the error envelope) from what the reader left in
+   ``request.scope``. The foundation only offers the hook; it imports no app.
+
 Long-lived responses keep Django's own per-request context, whose thread the stream hands back once it is
 streaming (``release_request_thread``, called by ``ops.events``): a reused thread must never be parked under
 an open stream.
@@ -35,7 +42,9 @@ import asyncio
 import contextvars
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import IO, Any
 
 from asgiref.sync import SyncToAsync, ThreadSensitiveContext, sync_to_async
 from django.conf import settings
@@ -43,12 +52,29 @@ from django.core.handlers.asgi import ASGIHandler as DjangoASGIHandler
 
 logger = logging.getLogger(__name__)
 
-STREAM_PATHS = re.compile(r"^/api/jobs/[^/]+/events/?$")
+STREAM_PATHS = re.compile(r"^(/api/jobs/[^/]+/events|/api/v1/chatbot)/?$")  # long-lived: Django's own context
 LONG_RESPONSES = re.compile(r"^/api/files/")  # downloads: a slow client may take minutes
 BODYLESS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_IDLE_THREADS = 256  # kept for reuse; bursts beyond this get fresh threads that end with their request
 PRIVATE_API_VERSIONS = {"django": "5.2", "asgiref": "3.9"}  # checked by tests/test_handler_internals.py
 _holds_slot: contextvars.ContextVar[bool] = contextvars.ContextVar("ecg_holds_slot", default=False)
+_scope: contextvars.ContextVar[dict | None] = contextvars.ContextVar("ecg_scope", default=None)
+
+BodyReader = Callable[[dict, Callable[[], Awaitable[dict]]], Awaitable[IO[bytes]]]
+_body_readers: list[tuple[re.Pattern, frozenset[str], BodyReader]] = []
+CLEANUP_KEY = "ecg.body_cleanup"  # scope key: a callable run after the response (drops unclaimed files)
+_BODY_READ = "ecg.body_read"  # scope key: the body reader has returned (Django's listener runs from now on)
+BODY_UNREAD_KEY = "ecg.body_unread"  # scope key: true when a body reader stopped before the end of the body
+
+
+def register_body_reader(path: str, methods: set[str], reader: BodyReader) -> None:
+    """Read bodies of ``methods`` requests whose path matches the regex ``path`` with ``reader(scope, receive)``.
+
+    The reader returns the body file Django's request gets (may be empty), may put its outcome in the scope
+    for the view, sets ``scope[BODY_UNREAD_KEY]`` when it stops before the end of the body (the server then
+    closes the connection after the answer), and raises ``RequestAborted`` on a client disconnect.
+    """
+    _body_readers.append((re.compile(path), frozenset(methods), reader))
 
 
 def _executor_contexts_supported() -> bool:
@@ -86,7 +112,16 @@ class ASGIHandler(DjangoASGIHandler):
 
         self._middleware_chain = limited_chain
 
+    def route(self, scope):
+        """Extension point: an ASGI app that serves this request instead of Django (for example an upload body
+        streamed to storage before Django would buffer it), or None for the usual path below."""
+        return None
+
     async def __call__(self, scope, receive, send) -> None:
+        app = self.route(scope) if scope["type"] == "http" else None
+        if app is not None:
+            await app(scope, receive, send)
+            return
         path = scope.get("path", "")
         if scope["type"] != "http" or not self._reuse_threads or STREAM_PATHS.match(path):
             await super().__call__(scope, receive, send)
@@ -100,6 +135,35 @@ class ASGIHandler(DjangoASGIHandler):
                     _holds_slot.reset(token)
         else:
             await self._handle_on_reused_thread(scope, receive, send)
+
+    async def handle(self, scope, receive, send) -> None:
+        async def receive_after_body():
+            # A body reader that refused part-way leaves the rest unread: Django's disconnect listener must
+            # not be handed body messages (it asserts), nor make the server read the rest from the client.
+            if scope.get(BODY_UNREAD_KEY) and scope.get(_BODY_READ):
+                await asyncio.Event().wait()  # until cancelled once the response is sent
+            return await receive()
+
+        token = _scope.set(scope)
+        try:
+            await super().handle(scope, receive_after_body, send)
+        finally:
+            _scope.reset(token)
+            cleanup: Any = scope.pop(CLEANUP_KEY, None)
+            if cleanup is not None:
+                cleanup()
+
+    async def read_body(self, receive):
+        scope = _scope.get()
+        if scope is not None:
+            path, method = scope.get("path", ""), scope.get("method", "")
+            for pattern, methods, reader in _body_readers:
+                if method in methods and pattern.match(path):
+                    try:
+                        return await reader(scope, receive)
+                    finally:
+                        scope[_BODY_READ] = True
+        return await super().read_body(receive)
 
     async def _handle_on_reused_thread(self, scope, receive, send) -> None:
         executor = self._idle.pop() if self._idle else ThreadPoolExecutor(max_workers=1,

@@ -148,6 +148,40 @@ _AUTH = [{"bearerAuth": []}, {"cookieAuth": []}]
 _REDIRECT = {"description": "Redirect", "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}}}
 
 
+def _chatbot_request() -> dict:
+    message = {"type": "object", "properties": {
+        "id": {"type": "string"}, "content": {"type": "string"}, "sender": {"type": "string", "enum": ["user", "bot"]},
+        "timestamp": {"type": "string"}}}
+    return {"type": "object", "required": ["prompt"], "properties": {
+        "prompt": {"type": "string", "minLength": 1, "maxLength": 4000, "pattern": r"\S"},
+        "conversation_history": {"type": "array", "items": message},
+        "scenario_data": {"type": "object", "description": "MotionText 2.0 scenario (may be compressed to the "
+                                                           "selected cues)"},
+        "use_langchain": {"type": "boolean", "description": "Accepted and ignored"}}}
+
+
+def _chatbot_response() -> dict:
+    patch = {"type": "object", "required": ["op", "path"], "properties": {
+        "op": {"type": "string", "enum": ["add", "replace", "remove"]}, "path": {"type": "string"}, "value": {}}}
+    return {"type": "object", "required": ["completion", "has_scenario_edits", "json_patches", "edit_result",
+                                           "stop_reason", "usage", "processing_time_ms"], "properties": {
+        "completion": {"type": "string"},
+        "has_scenario_edits": {"type": "boolean"},
+        "json_patches": {"type": "array", "items": patch},
+        "edit_result": {"type": "object", "required": ["success", "explanation"], "properties": {
+            "success": {"type": "boolean"}, "explanation": {"type": "string"},
+            "applied": {"type": "integer"}, "repaired": {"type": "integer"},
+            "rejected": {"type": "array", "items": {"type": "object", "properties": {
+                "op": {"type": "string", "nullable": True}, "path": {"type": "string", "nullable": True},
+                "reason": {"type": "string"}}}}}},
+        "stop_reason": {"type": "string", "nullable": True},
+        "usage": {"type": "object"},
+        "processing_time_ms": {"type": "integer"},
+        "model": {"type": "string"},
+        "code": {"type": "string", "enum": ["ASSISTANT_NOT_CONFIGURED"],
+                 "description": "Only when no model is configured"}}}
+
+
 def _plain_paths() -> dict[str, dict]:
     ready_checks = {"type": "object", "additionalProperties": {
         "type": "object", "required": ["status", "ms"],
@@ -183,6 +217,17 @@ def _plain_paths() -> dict[str, dict]:
                 "403": _error(403, "The upload URL is invalid or has expired"),
                 "405": _error(405, "Method not allowed"),
                 "413": _error(413)}}},
+        "/plugins/{plugin_key}/{path}": {"get": {
+            "operationId": "plugin_origin_file", "tags": ["assets"], "security": [{}],
+            "summary": "Plugin origin: a published animation's manifest.json, entry module (text/javascript) or "
+                       "asset; CORS for the frontend origins, immutable caching per version",
+            "parameters": [_path_param("plugin_key", "name@version (may be URL-encoded)"),
+                           _path_param("path", "A file of the plugin's folder, e.g. index.mjs")],
+            "responses": {
+                "200": {"description": "The file", "content": {"*/*": {"schema": {"type": "string",
+                                                                                 "format": "binary"}}}},
+                "304": {"description": "Not modified (If-None-Match)"},
+                "404": _error(404, "Unknown, unpublished, or not a file of that plugin")}}},
         "/api/files/{token}": {"get": {
             "operationId": "files_download", "tags": ["files"], "security": [{}],
             "summary": "Signed, expiring local download (an attachment named after the source video)",
@@ -205,6 +250,23 @@ def _plain_paths() -> dict[str, dict]:
                 "200": {"description": "text/event-stream", "content": {"text/event-stream": {
                     "schema": {"type": "string"}}}},
                 "401": _error(401), "404": _error(404)}}},
+        "/api/v1/chatbot": {"post": {
+            "operationId": "chatbot", "tags": ["assistant"], "security": _AUTH,
+            "summary": "The editor's caption assistant: a reply and RFC 6902 patches for the scenario it sent",
+            "description": "The model chosen by configuration (docs/ASSISTANT.md) proposes patches; only those that "
+                           "apply to `scenario_data` and leave it valid are returned, with paths relative to it. "
+                           "Without a model the answer is 200 with `code: ASSISTANT_NOT_CONFIGURED` and a "
+                           "`completion` saying so, in the prompt's language. Rate-limited per user and per address.",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _chatbot_request()}}},
+            "responses": {
+                "200": _json({"oneOf": [_chatbot_response(), _ref("Error")]},
+                             "The reply (and the edits that apply). Streamed once a model is asked: a model "
+                             "failure then arrives here as the error envelope with `status` 502/504"),
+                "400": _error(400, "INVALID_JSON"), "401": _error(401),
+                "403": _error(403, "ORIGIN_NOT_ALLOWED (cookie from a foreign origin)"),
+                "413": _error(413, "ASSISTANT_PAYLOAD_TOO_LARGE"), "422": _error(422),
+                "429": {**_error(429), "headers": {"Retry-After": {"schema": {"type": "integer"},
+                                                                   "description": "Seconds to wait"}}}}}},
         "/health": {"get": {
             "operationId": "health_live", "tags": ["operations"], "security": [{}],
             "summary": "Liveness (no I/O)",

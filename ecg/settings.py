@@ -1,6 +1,7 @@
 """ECG backend settings: one file, every knob from the environment, safe embedded defaults.
 
-With no environment at all this gives a working development server: DEBUG on, SQLite, local file storage
+With no environment at all this gives a working server: DEBUG off (``scripts/dev`` turns it on), a random
+``SECRET_KEY`` generated on first start (``ecg.local_secret``), SQLite, local file storage
 with our own signed upload URLs, Dramatiq's StubBroker drained by one in-process worker thread (started
 by ``ecg.asgi``), real engines on the CPU with the offline model shipped as a PyPI package.
 Set ``DATABASE_URL``/``REDIS_URL``/``ECG_S3_BUCKET`` to use real services. ``.env.example`` lists all.
@@ -12,9 +13,12 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from ecg import local_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -23,17 +27,19 @@ _env_file = BASE_DIR / ".env"
 if _env_file.exists():
     environ.Env.read_env(str(_env_file))
 
-DEV_SECRET_KEY = "django-insecure-ecg-development-key-do-not-use-in-production"  # noqa: S105 (dev only)
-
 # --- mode -------------------------------------------------------------------------------------------
 # Production is switched on explicitly; it then refuses unsafe settings (see the checks at the bottom).
 PRODUCTION = env.bool("ECG_PRODUCTION", default=False)
-DEBUG = env.bool("DEBUG", default=not PRODUCTION)
+# DEBUG only when asked for (scripts/dev asks): a forgotten flag must fail safe, not show tracebacks.
+DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
+# No committed key ever signs anything: without SECRET_KEY, every process of this installation reads one
+# random key generated on first start, kept beside the local database (ignored by git). See ecg/local_secret.
+SECRET_KEY_FILE = Path(env.str("ECG_SECRET_KEY_FILE", default=str(BASE_DIR / ".secret_key")))
 if not SECRET_KEY:
-    if not DEBUG or PRODUCTION:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off or ECG_PRODUCTION is on.")
-    SECRET_KEY = DEV_SECRET_KEY
+    if PRODUCTION:
+        raise ImproperlyConfigured("SECRET_KEY must be set when ECG_PRODUCTION is on.")
+    SECRET_KEY = local_secret.load_or_create(SECRET_KEY_FILE)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:3000").rstrip("/")
@@ -52,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sites",
     "corsheaders",
+    "csp",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
@@ -66,6 +73,8 @@ INSTALLED_APPS = [
     "uploads",
     "transcription",
     "rendering",
+    "assets",
+    "assistant",
     "ops",  # above the apps: SSE, reaper, dashboard, health, retention (docs/ARCHITECTURE.md)
 ]
 
@@ -73,6 +82,7 @@ MIDDLEWARE = [
     "ecg.middleware.JsonErrorMiddleware",
     "ecg.middleware.TrailingSlashMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY)
     # uvicorn serves no static files: the admin's and /api/docs' assets come from WhiteNoise.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -110,9 +120,14 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=0))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL + a busy timeout let the in-process worker thread write while requests read.
+    # WAL: readers never wait for the writer. timeout: a writer waits up to 20 s for the one write lock instead
+    # of failing at once. IMMEDIATE: a transaction takes that lock when it begins, so it never fails halfway
+    # when a read would have to turn into a write. synchronous=NORMAL (safe with WAL: no corruption, a power
+    # cut may lose the last commits) makes each commit cheaper, so the lock is held for less time. Slow work
+    # (password hashing) stays outside write transactions. docs/OPERATIONS.md says when PostgreSQL is needed.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+         "transaction_mode": "IMMEDIATE"}
     )
     # A file (not :memory:) so that worker processes started by integration tests see the test database.
     # Per process, so that concurrent test runs on one machine never share (or delete) each other's file.
@@ -237,6 +252,8 @@ STORAGES = {
 UPLOAD_URL_TTL = env.int("ECG_UPLOAD_URL_TTL", default=3600)
 DOWNLOAD_URL_TTL = env.int("ECG_DOWNLOAD_URL_TTL", default=3600)
 MAX_UPLOAD_BYTES = env.int("ECG_MAX_UPLOAD_BYTES", default=2 * 1024**3)
+# A partial upload (.upload-*) untouched this long is a crashed upload: purge_media removes it.
+PARTIAL_UPLOAD_MAX_AGE = env.int("ECG_PARTIAL_UPLOAD_MAX_AGE", default=24 * 3600)
 # Local temp space for workers (decoded audio, render intermediates); always cleaned up after a job.
 WORK_DIR = Path(env.str("ECG_WORK_DIR", default=str(BASE_DIR / "var" / "work")))
 
@@ -263,7 +280,10 @@ SIMPLE_JWT = {
 }
 AUTH_COOKIE_SECURE = env.bool("AUTH_COOKIE_SECURE", default=not DEBUG)
 AUTH_COOKIE_DOMAIN = env.str("AUTH_COOKIE_DOMAIN", default="") or None
+# Failed logins (API and admin; accounts/login_throttle.py, docs/AUTH.md): per email+client IP, and per
+# client IP across emails, in windows of LOGIN_FAILURE_WINDOW seconds from the first failure.
 LOGIN_FAILURE_LIMIT = env.int("ECG_LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_IP_FAILURE_LIMIT = env.int("ECG_LOGIN_IP_FAILURE_LIMIT", default=20)
 LOGIN_FAILURE_WINDOW = env.int("ECG_LOGIN_FAILURE_WINDOW", default=900)
 
 # Google login (django-allauth's Google provider does the OAuth2 exchange and the userinfo call).
@@ -283,6 +303,8 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 SOCIALACCOUNT_STORE_TOKENS = False
+# allauth reads the client address itself (its rate limits): the same proxy count as ecg.http.client_ip.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ECG_TRUSTED_PROXY_COUNT", default=0)
 
 # --- DRF --------------------------------------------------------------------------------------------
 TRUSTED_PROXY_COUNT = env.int("ECG_TRUSTED_PROXY_COUNT", default=0)
@@ -290,7 +312,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.CookieOrBearerJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["ecg.parsers.JSONParser"],  # DRF's, with depth and size limits
     "EXCEPTION_HANDLER": "ecg.exceptions.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
@@ -300,8 +322,12 @@ REST_FRAMEWORK = {
         "render_create": env.str("ECG_RATE_RENDER", default="20/minute"),
         "upload_url": env.str("ECG_RATE_UPLOAD_URL", default="120/hour"),
         "auth": env.str("ECG_RATE_AUTH", default="60/minute"),
+        "assistant_user": env.str("ECG_RATE_ASSISTANT_USER", default="20/minute"),
+        "assistant_user_day": env.str("ECG_RATE_ASSISTANT_USER_DAY", default="500/day"),
+        "assistant_ip": env.str("ECG_RATE_ASSISTANT_IP", default="60/minute"),
     },
-    "NUM_PROXIES": TRUSTED_PROXY_COUNT or None,
+    # 0 = the socket peer. Our throttles use ecg.http.client_ip; this keeps DRF's own default consistent.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "URL_FORMAT_OVERRIDE": None,  # ?format= is the export format, not DRF content negotiation
     "DEFAULT_SCHEMA_CLASS": "ecg.schema.AutoSchema",
@@ -326,13 +352,21 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- request bodies ---------------------------------------------------------------------------------
+# Largest JSON body (render scenarios are the big ones): a 3-hour video captioned word by word with
+# per-word plugin chains is 11 MiB compact, a 1-hour one 11 MiB indented (bench/scenario_size.py). Larger
+# bodies get 413 PAYLOAD_TOO_LARGE before they are parsed. Uploads (PUT) have their own limit.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("ECG_MAX_JSON_BODY_BYTES", default=16 * 1024**2)
+# JSON nesting deeper than this is refused with 400 JSON_TOO_DEEP (real scenarios nest a few levels).
+MAX_JSON_DEPTH = env.int("ECG_MAX_JSON_DEPTH", default=64)
+
 # --- CORS, security ---------------------------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = FRONTEND_ORIGINS
 CORS_ALLOW_CREDENTIALS = True
 CORS_ALLOW_HEADERS = ["authorization", "content-type", "accept", "accept-language"]
 CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 CORS_EXPOSE_HEADERS = ["Content-Disposition", "Retry-After"]
-CORS_URLS_REGEX = r"^/(api|media|upload)/.*$"
+CORS_URLS_REGEX = r"^/(api|media|upload|plugins)/.*$"
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[]) or [*FRONTEND_ORIGINS, PUBLIC_BASE_URL]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -341,9 +375,40 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION)
+# Preloading is a commitment made by submitting the domain to the browsers' list: the operator's call.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# Production redirects plain HTTP to HTTPS (behind a TLS proxy this needs ECG_TRUSTED_PROXY_COUNT so that
+# X-Forwarded-Proto is believed); health probes stay reachable over plain HTTP inside the cluster.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^health(/ready)?/?$"]
 if TRUSTED_PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# The admin and /api/docs (Swagger UI, its init script served by SpectacularSwaggerSplitView) run only our
+# own scripts: no inline or foreign script can run even if some text were injected into a page. Inline
+# styles stay allowed (the admin's widgets and Swagger UI set style attributes). Media: the admin's output
+# player streams renders from our signed URLs, or from the S3 endpoint when files live in S3.
+_MEDIA_SOURCES = ["'self'", "blob:"]
+if S3_BUCKET:
+    _MEDIA_SOURCES.append("{0.scheme}://{0.netloc}".format(urlsplit(S3_ENDPOINT_URL)) if S3_ENDPOINT_URL
+                           else "https://*.amazonaws.com")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "media-src": _MEDIA_SOURCES,
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # --- i18n -------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "ko-kr"  # gettext falls back ko_KR -> ko, so Django's and DRF's catalogs both apply
@@ -409,12 +474,19 @@ LOGGING = {
 }
 
 # --- production refuses unsafe settings -------------------------------------------------------------
+def _weak_key(key: str) -> bool:
+    """Short, a Django placeholder, or one character repeated: guessable, so it must not sign anything."""
+    return len(key) < 32 or key.startswith("django-insecure") or len(set(key)) < 8
+
+
 if PRODUCTION:
     _problems = []
     if DEBUG:
         _problems.append("DEBUG must be off")
-    if SECRET_KEY == DEV_SECRET_KEY or SECRET_KEY.startswith("django-insecure") or len(SECRET_KEY) < 32:
+    if _weak_key(SECRET_KEY):
         _problems.append("SECRET_KEY must be a long random value")
+    if _weak_key(SIMPLE_JWT["SIGNING_KEY"]):  # JWT_SIGNING_KEY, when set, signs every token instead
+        _problems.append("JWT_SIGNING_KEY must be a long random value (or unset, to use SECRET_KEY)")
     if "*" in ALLOWED_HOSTS:
         _problems.append("ALLOWED_HOSTS must not contain '*'")
     if any(o == "*" for o in FRONTEND_ORIGINS):
@@ -422,3 +494,23 @@ if PRODUCTION:
     if _problems:
         raise ImproperlyConfigured("Unsafe production settings: " + "; ".join(_problems))
 CSRF_FAILURE_VIEW = "ecg.views.csrf_failure"
+
+# --- caption assistant (POST /api/v1/chatbot; docs/ASSISTANT.md) -------------------------------------------
+# provider: auto (the bundled local model when llama-cpp-python and the model package are installed and the
+# in-process worker runs here, else none), none, local, openai (any OpenAI-compatible server) or anthropic.
+ASSISTANT = {
+    "PROVIDER": env.str("ECG_ASSISTANT_PROVIDER", default="auto"),
+    "MODEL": env.str("ECG_ASSISTANT_MODEL", default=""),  # model name; for local: a GGUF path (optional)
+    "BASE_URL": env.str("ECG_ASSISTANT_BASE_URL", default=""),  # default: the provider's public API
+    "API_KEY": env.str("ECG_ASSISTANT_API_KEY", default=""),
+    "OPENAI_RESPONSE_FORMAT": env.str("ECG_ASSISTANT_RESPONSE_FORMAT", default="json_schema"),  # or json_object
+    "TIMEOUT": env.float("ECG_ASSISTANT_TIMEOUT", default=60.0),  # seconds a request may wait, all tries
+    "HTTP_TIMEOUT": env.float("ECG_ASSISTANT_HTTP_TIMEOUT", default=30.0),  # seconds per provider call
+    "RETRIES": env.int("ECG_ASSISTANT_RETRIES", default=2),  # extra tries on transient failures only
+    "MAX_TOKENS": env.int("ECG_ASSISTANT_MAX_TOKENS", default=2048),
+    "MAX_BODY_BYTES": env.int("ECG_ASSISTANT_MAX_BODY_BYTES", default=4 * 1024 * 1024),
+    "MAX_WORDS": env.int("ECG_ASSISTANT_MAX_WORDS", default=600),  # words listed to a remote model
+    "LOCAL_MAX_WORDS": env.int("ECG_ASSISTANT_LOCAL_MAX_WORDS", default=40),
+    "LOCAL_CTX": env.int("ECG_ASSISTANT_LOCAL_CTX", default=8192),
+    "LOCAL_THREADS": env.int("ECG_ASSISTANT_LOCAL_THREADS", default=0),  # 0: half the cores, at most 4
+}

@@ -40,3 +40,8 @@ def start_inprocess_worker() -> dramatiq.Worker | None:
         logger.info("in-process dramatiq worker started on %s (queues: %s)", type(broker).__name__,
                     ", ".join(sorted(broker.get_declared_queues())))
         return _worker
+
+
+def inprocess_worker_running() -> bool:
+    """Whether this process drains the queues itself (embedded mode, started by the ASGI entry point)."""
+    return _worker is not None

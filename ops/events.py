@@ -29,12 +29,14 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from rest_framework import exceptions as drf
 
 from ecg.exceptions import ApplicationError, NotFoundError, default_message, error_response
 from ecg.handler import release_request_thread
+from ecg.http import shown_id
 from ecg.jobs import TERMINAL, JobKind, job_kinds
 from ecg.notify import channel_prefix, publish, redis_url  # noqa: F401  (publish: re-exported for callers)
 
@@ -174,7 +176,8 @@ def _locate(user: Any, job_id: str) -> JobRef:
         except ApplicationError:
             continue
         return JobRef(kind, str(job.pk), user)
-    raise NotFoundError("JOB_NOT_FOUND")
+    raise NotFoundError("JOB_NOT_FOUND", _("Job %(id)s was not found.") % {"id": shown_id(job_id)},
+                        details={"id": shown_id(job_id)})
 
 
 def read_payload(ref: JobRef) -> tuple[dict, bool]:

@@ -42,6 +42,7 @@ class PurgeReport:
     bytes_freed: int = 0
     skipped_active: int = 0  # old uploads kept because a job on them is queued or processing
     storage_errors: list[str] = field(default_factory=list)
+    partial_uploads: list[str] = field(default_factory=list)  # stale .upload-* files (a crash mid-upload)
 
 
 def quota_month_start(now: datetime) -> datetime:
@@ -136,7 +137,22 @@ def purge(*, older_than_days: int, dry_run: bool = False, now: datetime | None =
             report.render_rows += old_rows.count()
         else:
             report.render_rows += old_rows.delete()[1].get(kind.label, 0)
+    _purge_partial_uploads(dry_run, report)
     return report
+
+
+def _purge_partial_uploads(dry_run: bool, report: PurgeReport) -> None:
+    """Partial uploads nobody writes to any more (a server crash or kill mid-upload): never under a key."""
+    for path in storage.partial_uploads(older_than=settings.PARTIAL_UPLOAD_MAX_AGE):
+        try:
+            size = path.stat().st_size
+            if not dry_run:
+                path.unlink()
+        except FileNotFoundError:
+            continue
+        report.partial_uploads.append(str(path))
+        report.bytes_freed += size
+        logger.info("purge%s: partial upload %s", " (dry run)" if dry_run else "", path)
 
 
 def _purge_outputs(kind: JobKind, field_name: str, cutoff: datetime, dry_run: bool, report: PurgeReport) -> None:

@@ -12,6 +12,8 @@ from django.conf import settings
 
 from ecg.jobs import JobCancelled, JobFailure, JobReporter, TransientJobError, execute
 from rendering.models import RenderJob
+from rendering.pipeline.options import DEFAULT_FORMAT, DEFAULT_QUALITY
+from rendering.plugin_sources import local_plugin_dirs
 from uploads import storage
 
 logger = logging.getLogger(__name__)
@@ -25,6 +27,13 @@ def renderer_config():
     return RendererConfig(chromium_path=settings.CHROMIUM_PATH, plugin_origin=settings.PLUGIN_ORIGIN,
                           encoder=settings.RENDER_ENCODER, parallel_pages=settings.RENDER_PARALLEL_PAGES,
                           work_dir=str(settings.WORK_DIR))
+
+
+def job_plugin_dirs(scenario: dict) -> dict[str, str]:
+    """Local folders of the published catalogue plugins this scenario names (see plugin_sources)."""
+    from rendering.pipeline.scenario import plugin_names
+
+    return local_plugin_dirs(plugin_names(scenario), settings.WORK_DIR)
 
 
 def output_key(job: RenderJob) -> str:
@@ -42,7 +51,7 @@ def _work(job_id: str, reporter: JobReporter) -> dict:
     reporter.progress(1, "downloading")
     settings.WORK_DIR.mkdir(parents=True, exist_ok=True)
     options = job.options
-    fmt = options.get("format", "mp4")
+    fmt = options.get("format", DEFAULT_FORMAT)
     with contextlib.ExitStack() as stack:
         try:
             source = stack.enter_context(storage.local_copy(job.video.key))
@@ -61,9 +70,9 @@ def _work(job_id: str, reporter: JobReporter) -> dict:
             result = render_video(
                 str(source), job.scenario,
                 RenderOptions(width=options.get("width"), height=options.get("height"), fps=options.get("fps"),
-                              quality=options.get("quality", 90), format=fmt),
+                              quality=options.get("quality", DEFAULT_QUALITY), format=fmt),
                 str(out_path), config=renderer_config(), seed=job.seed, report=report,
-                should_cancel=reporter.cancelled)
+                should_cancel=reporter.cancelled, plugin_dirs=job_plugin_dirs(job.scenario))
         except RenderCancelled as exc:
             raise JobCancelled(job_id) from exc
         except RenderError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from ecg.exceptions import NotFoundError
+from ecg.http import shown_id
 from ecg.jobs import JobStatus
 from rendering import quotas
 from rendering.models import RenderJob
@@ -33,7 +34,8 @@ def job_get(*, user, job_id) -> RenderJob:
     queryset = RenderJob.objects.filter(owner=user).select_related("video").defer(*LIGHT_DEFER)
     job = queryset.filter(pk=uuid).first() if uuid else None
     if job is None:
-        raise NotFoundError("RENDER_JOB_NOT_FOUND", _("The render job was not found."))
+        raise NotFoundError("RENDER_JOB_NOT_FOUND", _("Render job %(id)s was not found.") % {"id": shown_id(job_id)},
+                            details={"id": shown_id(job_id)})
     return job
 
 

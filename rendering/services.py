@@ -13,9 +13,11 @@ from django.utils.translation import gettext_lazy as _
 from ecg.estimates import estimate_seconds
 from ecg.exceptions import ApplicationError
 from ecg.jobs import ACTIVE, REPLAY_RESET, TERMINAL, JobStatus, transition
+from mediasafe import MEDIA_TOO_LARGE, MEDIA_TOO_LONG, MediaRefused, check_limits
 from rendering import quotas, sources
 from rendering.models import RenderJob
 from rendering.pipeline.options import DEFAULT_FORMAT, DEFAULT_QUALITY, check_options
+from rendering.signals import render_created
 
 logger = logging.getLogger(__name__)
 DEFAULT_RTF = 1.0  # bench/render.py on 2 CPU cores, 720p; refined by measured jobs
@@ -46,14 +48,38 @@ def validate_options(raw: Any, *, source) -> tuple[dict, list[dict]]:
             "format": clean["format"] or DEFAULT_FORMAT}, problems
 
 
-def validate_scenario(raw: Any) -> tuple[dict | None, list[dict]]:
+def source_limit_problems(video, path: str) -> list[dict]:
+    """The source against the media limits (3840x2160, the maximum duration), before any quota is used.
+
+    Videos probed before the limits existed (or by an older probe) may be ``ready`` and still too large.
+    """
+    try:
+        check_limits(width=video.width, height=video.height, duration=video.duration)
+    except MediaRefused as exc:
+        code = {MEDIA_TOO_LARGE: "source_too_large", MEDIA_TOO_LONG: "source_too_long"}.get(exc.code, "source")
+        return [{"path": path, "code": code, "message": exc.message, **exc.details}]
+    return []
+
+
+def check_scenario(raw: Any) -> tuple[dict | None, list[dict]]:
+    """(the scenario migrated to 2.0, or None; every problem with its ``scenario.`` path), never raising.
+
+    The API's view of ``rendering.pipeline.validate_scenario``, which raises ``ScenarioInvalid`` instead.
+    """
     from rendering.pipeline.errors import ScenarioInvalid
-    from rendering.pipeline.scenario import validate_scenario as check
+    from rendering.pipeline.scenario import validate_scenario
 
     try:
-        return check(raw), []
+        return validate_scenario(raw), []
     except ScenarioInvalid as exc:
         return None, [{**p, "path": f"scenario.{p['path']}" if p.get("path") else "scenario"} for p in exc.problems]
+
+
+def scenario_plugins(scenario: dict) -> list[str]:
+    """Every plugin (name@version) a validated scenario uses."""
+    from rendering.pipeline.scenario import plugin_names
+
+    return plugin_names(scenario)
 
 
 def time_limit_ms(duration: float | None) -> int:
@@ -91,11 +117,19 @@ def render_create(*, user, scenario: Any, options: Any, file_key: str | None = N
                   video_url: str | None = None) -> RenderJob:
     source = sources.resolve(user=user, file_key=file_key, job_id=job_id, video_url=video_url)
     problems: list[dict] = []
+    source_path = "videoUrl" if video_url and not (file_key or job_id) else \
+        ("fileKey" if file_key else ("jobId" if job_id else "videoUrl"))
     if source is None:
-        problems.append({"path": "videoUrl" if video_url and not (file_key or job_id) else
-                         ("fileKey" if file_key else ("jobId" if job_id else "videoUrl")),
-                         "code": "source", "message": "no usable source video (upload one first)"})
-    migrated, scenario_problems = validate_scenario(scenario)
+        problems.append({"path": source_path, "code": "source",
+                         "message": "no usable source video (upload one first)"})
+    else:
+        problems += source_limit_problems(source.video, source_path)
+    migrated, scenario_problems = check_scenario(scenario)
+    if migrated is not None and source is not None:
+        from rendering.pipeline.scenario import size_problems
+
+        scenario_problems += [{**p, "path": f"scenario.{p['path']}"}
+                              for p in size_problems(migrated, source.video.duration)]
     resolved, option_problems = validate_options(options, source=source.video if source else None)
     problems += scenario_problems + option_problems
     if problems:
@@ -110,6 +144,7 @@ def render_create(*, user, scenario: Any, options: Any, file_key: str | None = N
             seed=random.SystemRandom().randrange(1, 2**31), media_duration=video.duration,
             estimated_seconds=estimate_seconds(RenderJob, video.duration, default_rtf=DEFAULT_RTF,
                                               startup_seconds=STARTUP_SECONDS))
+        render_created.send(sender=RenderJob, job=job, plugins=scenario_plugins(migrated))
         enqueue(job)
     logger.info("render job %s created for video %s via %s", job.pk, video.pk, source.via)
     return job

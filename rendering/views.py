@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
+from ecg.http import ClientIpUserThrottle
 from ecg.schema import RenderErrorSerializer
 from rendering import selectors, services
 from rendering.serializers import (
@@ -23,7 +23,7 @@ from rendering.serializers import (
 _JOB_ID = OpenApiParameter("job_id", str, OpenApiParameter.PATH, description="Render job id (UUID)")
 
 
-class RenderCreateThrottle(UserRateThrottle):
+class RenderCreateThrottle(ClientIpUserThrottle):
     scope = "render_create"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from rest_framework.test import APIClient
 
 PASSWORD = "correct-Horse-battery-9"
@@ -231,3 +232,60 @@ def queued_message_count(queue_name: str) -> int:
         ready, delayed, _dead = _with_fresh_connection(broker, lambda: broker.get_queue_message_counts(queue_name))
         return ready + delayed
     return len(broker_messages(queue_name))
+
+
+class CountingPasswordHasher(PBKDF2PasswordHasher):
+    """PBKDF2 that counts its hash computations (``encode``: a check or a dummy hash). Cheap for tests."""
+
+    calls = 0
+    iterations = 1000
+
+    def encode(self, password, salt, iterations=None):
+        type(self).calls += 1
+        return super().encode(password, salt, iterations)
+
+
+class LiveServer:
+    """uvicorn serving our ASGI handler in a thread of the test process, as ``scripts/dev`` runs it.
+
+    ``proxy_headers`` is off as in ``scripts/dev`` and docs/OPERATIONS.md: only ``ECG_TRUSTED_PROXY_COUNT``
+    decides whether ``X-Forwarded-For`` is believed. In-thread, so the server shares the test's cache.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        import uvicorn
+
+        from ecg.handler import ASGIHandler
+
+        config = uvicorn.Config(ASGIHandler(), host="127.0.0.1", port=0, log_level="warning", lifespan="off",
+                                loop="asyncio", http="h11", proxy_headers=False)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="uvicorn-test", daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        wait_for(lambda: self.server.started, timeout=60, interval=0.05, message="uvicorn to start")
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=60)
+
+
+def concurrently(count: int, call) -> list:
+    """Run ``call(index)`` in ``count`` threads released together; returns the results in index order."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    barrier = threading.Barrier(count, timeout=60)
+
+    def run(index: int):
+        barrier.wait()
+        return call(index)
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))

@@ -61,3 +61,27 @@ def test_release_request_thread_retires_the_requests_executor():
     first, second, released = asyncio.run(main())
     assert released, "asgiref no longer keeps the per-context executor where release_request_thread looks"
     assert first is not second  # the parked thread was handed back; a later call got a fresh executor
+
+
+def test_route_lets_an_asgi_app_take_a_request_before_django():
+    """``ASGIHandler.route`` is where a request can bypass Django (e.g. a streamed upload); None means Django."""
+    sent: list[dict] = []
+
+    async def plain(scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    class Routed(handler.ASGIHandler):
+        def route(self, scope):
+            return plain if scope["path"] == "/intercepted" else None
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "path": "/intercepted", "method": "PUT", "headers": [], "query_string": b""}
+    asyncio.run(Routed()(scope, receive, send))
+    assert sent[0] == {"type": "http.response.start", "status": 204, "headers": []}
+    assert handler.ASGIHandler().route(scope) is None

@@ -10,6 +10,7 @@ Patterns (``i`` is the frame index, ``x``/``y`` the pixel position):
 * ``"ramp2d"``   R = (x + 2i) mod 256, G = y·255 // h, B = 128 (a caption region differs clearly from it)
 * ``"diagonal"`` R = (x + y + 3i) mod 256, G = x·255 // (w − 1), B = the (x + y) diagonal rolled by i rows
   (changes everywhere every frame: the encoder's worst case, used by the render benchmark)
+* ``"still"``    a constant dark slate, R, G, B = 30, 34, 48 (any change in a frame comes from the captions)
 
 The tone is always 440 Hz at amplitude 0.3, interleaved with the video in presentation order.
 """
@@ -22,7 +23,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-PATTERNS = ("ramp", "ramp2d", "diagonal")
+PATTERNS = ("ramp", "ramp2d", "diagonal", "still")
+STILL_RGB = (30, 34, 48)
 
 
 def _frames(pattern: str, width: int, height: int) -> Callable[[int], np.ndarray]:
@@ -33,6 +35,9 @@ def _frames(pattern: str, width: int, height: int) -> Callable[[int], np.ndarray
             return np.stack([np.tile((x + i * 5) % 256, (height, 1)).astype(np.uint8)] * 3, axis=-1)
 
         return ramp
+    if pattern == "still":
+        slate = np.full((height, width, 3), STILL_RGB, np.uint8)
+        return lambda i: slate
     yy, xx = np.mgrid[0:height, 0:width].astype(np.int32)
     if pattern == "ramp2d":
         green = (yy * 255 // height).astype(np.uint8)

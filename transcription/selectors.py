@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from ecg.estimates import job_eta_seconds
+from django.utils.translation import gettext as _
+
 from ecg.exceptions import NotFoundError
+from ecg.http import shown_id
 from ecg.jobs import JobStatus
-from transcription.labels import ERROR_MESSAGES, STAGE_LABELS
+from transcription.labels import ERROR_MESSAGES
 from transcription.models import TranscriptionJob
 
 WIRE_STATUS = {JobStatus.QUEUED: "pending", JobStatus.PROCESSING: "processing", JobStatus.COMPLETED: "completed",
@@ -20,7 +22,8 @@ def job_get(*, user, job_id, with_result: bool = False) -> TranscriptionJob:
     queryset = queryset.defer("error_traceback") if with_result else queryset.defer("result", "error_traceback")
     job = queryset.filter(pk=job_uuid).first() if (job_uuid := parse_uuid(job_id)) else None
     if job is None:
-        raise NotFoundError("JOB_NOT_FOUND")
+        raise NotFoundError("JOB_NOT_FOUND", _("Transcription job %(id)s was not found.") % {"id": shown_id(job_id)},
+                            details={"id": shown_id(job_id)})
     return job
 
 
@@ -41,15 +44,7 @@ def error_of(job: TranscriptionJob) -> dict | None:
 
 
 def status_payload(job: TranscriptionJob) -> dict:
-    label = "failed" if job.status in (JobStatus.FAILED, JobStatus.CANCELLED) else job.stage
-    eta = job_eta_seconds(job)
-    return {
-        "job_id": str(job.pk),
-        "status": WIRE_STATUS[job.status],
-        "progress": int(job.progress),
-        "stage": job.stage,
-        "current_stage": str(STAGE_LABELS.get(label, label)),
-        "estimated_time_remaining": eta,
-        "error": error_of(job),
-        "result": job.result if job.status == JobStatus.COMPLETED else None,
-    }
+    """The status endpoint's body (and each SSE event's): ``StatusResponseSerializer`` renders it."""
+    from transcription.serializers import StatusResponseSerializer
+
+    return StatusResponseSerializer(job).data

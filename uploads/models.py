@@ -21,6 +21,8 @@ class Video(models.Model):
     size = models.BigIntegerField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING_UPLOAD)
     invalid_reason = models.CharField(max_length=255, blank=True, default="")
+    invalid_code = models.CharField(max_length=32, blank=True, default="",
+                                    help_text="Stable code of invalid_reason (MEDIA_INVALID, MEDIA_TOO_LARGE, ...)")
     duration = models.FloatField(null=True, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)

@@ -1,4 +1,9 @@
-"""Media probing with PyAV: what the file really is, never what the client claimed."""
+"""Media probing with PyAV: what the file really is, never what the client claimed.
+
+Only container headers are read (``mediasafe.open_media``: sniffed format, ``file`` protocol only, capped
+decoder size): probing runs inside web requests, so it never decodes a frame. Whether the streams really
+decode is found out by the workers, which decode anyway and fail the job with a clear code.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,19 @@ from pathlib import Path
 
 import av
 
+from mediasafe import MEDIA_INVALID, MediaRefused, check_limits, open_media
+
 logger = logging.getLogger(__name__)
 
 
 class MediaInvalid(Exception):
-    """The file is not decodable audio/video; ``reason`` is safe to show to the user."""
+    """The file is not acceptable audio/video; ``code`` is stable and ``reason`` is safe to show to the user."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, code: str = MEDIA_INVALID, details: dict | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.code = code
+        self.details = details or {}
 
 
 @dataclass(frozen=True)
@@ -33,19 +42,25 @@ class MediaInfo:
 
 
 def probe(path: str | Path) -> MediaInfo:
-    """Open the container and read stream facts; decodes one packet per stream to prove it is real media."""
+    """Read stream facts from the container headers and refuse sources over the documented limits."""
     try:
-        container = av.open(str(path), metadata_errors="ignore")
-    except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
-        raise MediaInvalid("not a readable media file") from exc
+        container = open_media(path)
+    except MediaRefused as exc:
+        raise MediaInvalid(exc.message, exc.code, exc.details) from exc
+    except FileNotFoundError as exc:
+        raise MediaInvalid("the file is missing") from exc
     with container:
         video = next((s for s in container.streams.video if s.codec_context is not None), None)
         audio = next(iter(container.streams.audio), None)
-        if video is None and audio is None:
-            raise MediaInvalid("no audio or video stream")
         # Cover art in audio files is a single still "video" frame: treat it as audio-only.
         if video is not None and video.disposition & av.stream.Disposition.attached_pic:
             video = None
+        if video is None and audio is None:
+            raise MediaInvalid("no audio or video stream")
+        width = video.codec_context.width if video is not None else None
+        height = video.codec_context.height if video is not None else None
+        if video is not None and not (width and height):
+            raise MediaInvalid("the video stream has no picture size")
         duration = None
         if container.duration:
             duration = container.duration / av.time_base
@@ -54,17 +69,17 @@ def probe(path: str | Path) -> MediaInfo:
             if stream.duration and stream.time_base:
                 duration = float(stream.duration * stream.time_base)
         try:
-            _decode_one(container, video or audio)
-        except (av.error.FFmpegError, StopIteration) as exc:
-            raise MediaInvalid("the media stream cannot be decoded") from exc
+            check_limits(width=width, height=height, duration=duration)
+        except MediaRefused as exc:
+            raise MediaInvalid(exc.message, exc.code, exc.details) from exc
         rate = None
         if video is not None:
             rate_q = video.average_rate or video.base_rate or video.guessed_rate
             rate = round(float(rate_q), 3) if rate_q else None
         return MediaInfo(
             duration=round(duration, 3) if duration else None,
-            width=video.codec_context.width if video is not None else None,
-            height=video.codec_context.height if video is not None else None,
+            width=width,
+            height=height,
             frame_rate=rate,
             video_codec=video.codec_context.name if video is not None else None,
             audio_codec=audio.codec_context.name if audio is not None else None,
@@ -72,10 +87,3 @@ def probe(path: str | Path) -> MediaInfo:
             has_video=video is not None,
             container=container.format.name,
         )
-
-
-def _decode_one(container, stream) -> None:
-    for packet in container.demux(stream):
-        for _frame in packet.decode():
-            return
-    raise StopIteration

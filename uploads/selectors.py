@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from ecg.exceptions import NotFoundError
+from ecg.http import parse_id, shown_id
 from uploads.models import Video
 
 
@@ -13,9 +15,11 @@ def videos_of(user) -> QuerySet[Video]:
 
 
 def video_get(*, user, video_id) -> Video:
-    video = videos_of(user).filter(pk=video_id).first() if str(video_id).isdigit() else None
+    pk = parse_id(video_id)
+    video = videos_of(user).filter(pk=pk).first() if pk is not None else None
     if video is None:
-        raise NotFoundError("VIDEO_NOT_FOUND")
+        raise NotFoundError("VIDEO_NOT_FOUND", _("Video %(id)s was not found.") % {"id": shown_id(video_id)},
+                            details={"id": shown_id(video_id)})
     return video
 
 

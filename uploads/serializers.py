@@ -20,8 +20,8 @@ class VideoSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Video
-        fields = ["id", "file_key", "filename", "content_type", "size", "status", "invalid_reason", "duration",
-                  "width", "height", "frame_rate", "video_codec", "audio_codec", "has_audio", "created_at",
+        fields = ["id", "file_key", "filename", "content_type", "size", "status", "invalid_reason", "invalid_code",
+                  "duration", "width", "height", "frame_rate", "video_codec", "audio_codec", "has_audio", "created_at",
                   "uploaded_at"]
         read_only_fields = fields
 

@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import unicodedata
 import uuid
 from collections.abc import Iterator
@@ -110,24 +111,84 @@ def local_path(key: str) -> Path:
     return path
 
 
-def write_stream(key: str, stream: BinaryIO, *, max_bytes: int, chunk_size: int = 1024 * 1024) -> int:
-    """Copy ``stream`` to local storage under ``key`` atomically; raise ``OverflowError`` past max_bytes."""
-    target = local_path(key)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-    written = 0
+PARTIAL_PREFIX = ".upload-"  # partial uploads: never under a key; removed by purge_media when stale
+
+
+class UploadFile:
+    """A partial upload beside its final place: written once, renamed to ``key`` only when complete.
+
+    ``write`` enforces a running size limit (``OverflowError``); ``abort`` removes the partial file. A crash
+    leaves a ``.upload-*`` file that ``partial_uploads`` finds for cleanup.
+    """
+
+    def __init__(self, key: str, *, max_bytes: int) -> None:
+        self.target = local_path(key)
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=self.target.parent, prefix=PARTIAL_PREFIX)
+        self.path = Path(name)
+        self._file = os.fdopen(fd, "wb")
+        self.max_bytes = max_bytes
+        self.written = 0
+
+    def write(self, chunk: bytes) -> None:
+        if self.written + len(chunk) > self.max_bytes:
+            self.abort()
+            raise OverflowError(self.written + len(chunk))
+        self._file.write(chunk)
+        self.written += len(chunk)
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+
+    def commit(self) -> Path:
+        """Move the complete file to its key (same directory: a rename, the bytes are not copied)."""
+        self.close()
+        self.path.replace(self.target)
+        return self.target
+
+    def abort(self) -> None:
+        self.close()
+        self.path.unlink(missing_ok=True)
+
+
+def write_stream(key: str, stream: BinaryIO, *, max_bytes: int, chunk_size: int = 1024 * 1024) -> UploadFile:
+    """Copy ``stream`` into a partial upload for ``key``; raise ``OverflowError`` past max_bytes.
+
+    The caller commits (or aborts) the returned file once it has decided the upload is wanted.
+    """
+    upload = UploadFile(key, max_bytes=max_bytes)
     try:
-        with os.fdopen(fd, "wb") as out:
-            while chunk := stream.read(chunk_size):
-                written += len(chunk)
-                if written > max_bytes:
-                    raise OverflowError(written)
-                out.write(chunk)
-        Path(tmp_name).replace(target)
+        while chunk := stream.read(chunk_size):
+            upload.write(chunk)
+        upload.close()
     except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
+        upload.abort()
         raise
-    return written
+    return upload
+
+
+def delete_partials(key: str) -> None:
+    """Remove partial uploads beside ``key`` (each upload key has a directory of its own)."""
+    for path in local_path(key).parent.glob(f"{PARTIAL_PREFIX}*"):
+        path.unlink(missing_ok=True)
+
+
+def partial_uploads(older_than: float) -> list[Path]:
+    """Partial upload files (local storage) last written more than ``older_than`` seconds ago."""
+    root = Path(settings.MEDIA_ROOT)
+    uploads = root / "uploads"
+    if is_s3() or not uploads.is_dir():
+        return []
+    cutoff = time.time() - older_than
+    found = []
+    for path in uploads.rglob(f"{PARTIAL_PREFIX}*"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                found.append(path)
+        except FileNotFoundError:
+            continue
+    return found
 
 
 def save_file(key: str, path: str | Path, content_type: str = "application/octet-stream") -> None:

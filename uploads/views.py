@@ -10,11 +10,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from ecg.exceptions import ApplicationError, error_response
+from ecg.http import ClientIpUserThrottle
 from uploads import selectors, services, storage
+from uploads.bodies import SCOPE_KEY
 from uploads.serializers import (
     GenerateUrlResponseSerializer,
     GenerateUrlSerializer,
@@ -27,7 +28,7 @@ from uploads.serializers import (
 _VIDEO_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="Video id")
 
 
-class UploadUrlThrottle(UserRateThrottle):
+class UploadUrlThrottle(ClientIpUserThrottle):
     scope = "upload_url"
 
 
@@ -46,11 +47,21 @@ class GenerateUploadUrlView(APIView):
 @csrf_exempt
 @require_http_methods(["PUT"])
 def upload_put(request: HttpRequest, token: str):
-    """The signed local upload target: the URL is the credential, so no auth header or cookie is used."""
-    length = request.META.get("CONTENT_LENGTH")
+    """The signed local upload target: the URL is the credential, so no auth header or cookie is used.
+
+    Under ASGI the body was already checked and streamed by ``uploads.bodies`` (outcome in the scope);
+    servers that hand the view an unbuffered stream (WSGI, the test client) run the same steps here.
+    """
+    outcome = (getattr(request, "scope", None) or {}).get(SCOPE_KEY)
     try:
-        video = services.upload_receive(token=token, content_type=request.META.get("CONTENT_TYPE", ""),
-                                        content_length=int(length) if length else None, stream=request)
+        if outcome is None:
+            length = request.META.get("CONTENT_LENGTH")
+            video = services.upload_receive(token=token, content_type=request.META.get("CONTENT_TYPE", ""),
+                                            content_length=int(length) if length else None, stream=request)
+        elif "error" in outcome:
+            raise outcome["error"]
+        else:
+            video = services.upload_complete(video=outcome["video"], upload=outcome["upload"])
     except ApplicationError as exc:
         return error_response(request, exc.code, exc.message, exc.status, exc.details)
     return JsonResponse({"success": True, "file_key": video.key, "fileKey": video.key, "size": video.size,

@@ -414,6 +414,24 @@ window.ecgInit = async function ecgInit(cfg) {
       pluginErrors.push({ plugin: id, message: String((e && e.message) || e) });
     }
   }
+  // Images a manifest lists under `preload` (flames' flame) are decoded before frame 0 and stay
+  // referenced: an <img> a plugin creates later is then complete on its first frame, whichever page or
+  // chunk renders it, instead of appearing a few frames late depending on load timing.
+  state.preloaded = [];
+  for (const p of cfg.plugins) {
+    const list = p.manifest && Array.isArray(p.manifest.preload) ? p.manifest.preload : [];
+    for (const rel of list) {
+      if (typeof rel !== "string" || !/\.(svg|png|jpe?g|gif|webp)$/i.test(rel)) continue;
+      const img = new Image();
+      img.src = new URL(rel, p.baseUrl).toString();
+      try {
+        await img.decode();
+        state.preloaded.push(img);
+      } catch (e) {
+        pluginErrors.push({ plugin: `${p.name}@${p.version}`, message: `preload ${rel} failed` });
+      }
+    }
+  }
   if (pluginErrors.length) return { ok: false, pluginErrors };
 
   const stageEl = document.getElementById("stage");

@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import atexit
 import base64
+import json
 import logging
 import math
 import mimetypes
 import os
 import queue
+import signal
 import threading
 import time
 import urllib.parse
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,6 +77,9 @@ ADVANCE_BATCH = 120  # frames per page call at most (~0.1–0.3 s of page work: 
 # settings (docs/RENDERING.md compares the options).
 SCREENSHOT = {"format": "png", "optimizeForSpeed": True, "fromSurface": True, "captureBeyondViewport": False}
 SEGMENT_TIMEOUT = 600.0
+CANCEL_POLL = 0.25  # seconds between should_cancel() checks while the main thread waits for a segment
+CANCEL_GRACE = 1.0  # seconds a page gets to notice a cancel by itself before its browser is killed
+KILL_WAIT = 10.0  # seconds to wait for a worker thread to come back from a killed browser
 
 
 def check_page_assets() -> None:
@@ -231,6 +236,8 @@ class BrowserWorker:
         self._last_seeked: int | None = None
         self._plugins: dict[str, ResolvedPlugin] = {}
         self._console: list[str] = []
+        # On the browser's command line (Chromium ignores unknown switches): finds its processes to kill.
+        self.marker = f"--ecg-render-worker={os.getpid()}-{id(self):x}"
         self._thread.start()
 
     # -- thread plumbing ---------------------------------------------------------------------------
@@ -266,6 +273,25 @@ class BrowserWorker:
             except Exception:  # noqa: BLE001, S110 - best effort at shutdown
                 pass
 
+    def kill_browser(self) -> int:
+        """Kill this worker's Chromium (any thread): the only way to stop a page stuck in one long call.
+
+        A scenario can make a single page call (renderer init, a pre-roll, a batch of seeks) take minutes;
+        Playwright's sync objects cannot be used from another thread, so cancel ends the browser's
+        processes instead. The worker thread's call then fails at once and the next job starts a new
+        browser. Returns the number of processes signalled.
+        """
+        killed = 0
+        for pid in _process_tree(_pids_with_arg(self.marker)):
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except (ProcessLookupError, PermissionError):
+                continue
+        if killed:
+            logger.info("render browser %s killed (%d processes)", self.name, killed)
+        return killed
+
     # -- browser lifecycle (worker thread only) ----------------------------------------------------
     def _shutdown(self) -> None:
         for obj in (self._browser, self._pw):
@@ -288,7 +314,7 @@ class BrowserWorker:
         self._pw = sync_playwright().start()
         try:
             self._browser = self._pw.chromium.launch(
-                executable_path=self.chromium_path, headless=True, args=launch_args()
+                executable_path=self.chromium_path, headless=True, args=[*launch_args(), self.marker]
             )
         except Exception as exc:
             self._shutdown()
@@ -344,7 +370,6 @@ class BrowserWorker:
         page.wait_for_function("window.ecgPageReady === true", timeout=30_000)
         self._cdp.send("Emulation.setDefaultBackgroundColorOverride", {"color": {"r": 0, "g": 0, "b": 0, "a": 0}})
         cfg = {
-            "scenario": job.scenario,
             "plugins": [
                 {
                     "name": p.name,
@@ -364,7 +389,10 @@ class BrowserWorker:
             "liveOnScreen": job.live_on_screen,
             "damage": job.damage,
         }
-        res = page.evaluate("cfg => ecgInit(cfg)", cfg)
+        # The scenario goes as one JSON string parsed by the page: Playwright's own argument serialization
+        # walks every value in Python and took seconds for a long scenario (GIL-bound, not cancellable).
+        res = page.evaluate("([cfg, s]) => ecgInit({...cfg, scenario: JSON.parse(s)})",
+                            [cfg, json.dumps(job.scenario, ensure_ascii=False, allow_nan=False)])
         if not res.get("ok"):
             if res.get("pluginErrors"):
                 errs = res["pluginErrors"]
@@ -396,6 +424,8 @@ class BrowserWorker:
     def _capture_segment(self, job: CaptureJob, seg: Segment) -> SegmentResult:
         started = time.monotonic()
         self._ensure_browser()
+        if job.cancel.is_set():
+            raise RenderCancelled()
         if self._job_key != job.job_key:
             self._load_job(job)
         page, cdp = self._page, self._cdp
@@ -494,6 +524,40 @@ _POOL_LOCK = threading.Lock()
 _POOL: list[BrowserWorker] = []
 
 
+def _pids_with_arg(arg: str) -> list[int]:
+    """Processes whose command line holds ``arg`` exactly (Linux /proc; nothing elsewhere)."""
+    found = []
+    needle = arg.encode()
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if needle in (entry / "cmdline").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def _process_tree(roots: list[int]) -> list[int]:
+    """``roots`` and all their descendants (children first killed last does not matter with SIGKILL)."""
+    if not roots:
+        return []
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+            ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], list(roots)
+    while todo:
+        pid = todo.pop()
+        if pid not in out:
+            out.append(pid)
+            todo.extend(children.get(pid, []))
+    return out
+
+
 def acquire_workers(count: int, chromium_path: str) -> list[BrowserWorker]:
     """Take `count` idle workers from the pool (starting threads as needed); release them after."""
     with _POOL_LOCK:
@@ -548,8 +612,10 @@ class OverlayStream:
         frames_total: int,
         workers: list[BrowserWorker],
         canvas: OverlayCanvas,
+        should_cancel: Callable[[], bool] | None = None,
     ):
         self.job = job
+        self.should_cancel = should_cancel
         self.segments = segments
         self.workers = workers
         self.frames_total = frames_total
@@ -589,13 +655,9 @@ class OverlayStream:
             seg = self.segments[idx]
             if frame < seg.start:
                 return None
-            fut = self._futures.pop(idx)
-            try:
-                res: SegmentResult = fut.result(timeout=SEGMENT_TIMEOUT)
-            except TimeoutError as exc:
-                for w in self.workers:
-                    w.dead = True
-                raise RenderError(RENDER_BROWSER_FAILED, "the render browser stopped responding") from exc
+            fut = self._futures[idx]
+            res = self._wait(fut)
+            del self._futures[idx]
             self.captured += res.captured
             self.capture_seconds += res.capture_seconds
             self.segment_seconds += res.seconds
@@ -604,6 +666,22 @@ class OverlayStream:
             if seg.start <= frame < seg.end:
                 return res
         return None
+
+    def _wait(self, fut: Future) -> SegmentResult:
+        """The segment's result; a cancel is noticed within CANCEL_POLL (plus the caller's own throttle)."""
+        deadline = time.monotonic() + SEGMENT_TIMEOUT
+        while True:
+            try:
+                return fut.result(timeout=CANCEL_POLL)
+            except TimeoutError:
+                pass
+            if self.should_cancel is not None and self.should_cancel():
+                self.job.cancel.set()
+                raise RenderCancelled()
+            if time.monotonic() > deadline:
+                for w in self.workers:
+                    w.dead = True
+                raise RenderError(RENDER_BROWSER_FAILED, "the render browser stopped responding")
 
     def overlay_for(self, frame: int) -> PreparedOverlay | None:
         """The overlay to blend onto `frame` (None: nothing visible). Call for every frame, in order:
@@ -637,13 +715,18 @@ class OverlayStream:
         return self._prepared
 
     def close(self) -> None:
+        """Stop capturing: pending segments are dropped, a page still busy after CANCEL_GRACE is killed."""
         self.job.cancel.set()
         for fut in self._futures.values():
             fut.cancel()
-        for fut in self._futures.values():
-            if not fut.cancelled():
-                try:
-                    fut.result(timeout=SEGMENT_TIMEOUT)
-                except BaseException:  # noqa: BLE001, S110 - draining after cancel/failure
-                    pass
+        running = {fut: self.workers[idx % len(self.workers)] for idx, fut in self._futures.items()
+                   if not fut.cancelled()}
+        wait(running, timeout=CANCEL_GRACE)
+        stuck = {fut: worker for fut, worker in running.items() if not fut.done()}
+        for worker in set(stuck.values()):
+            worker.kill_browser()
+        wait(stuck, timeout=KILL_WAIT)
+        for fut, worker in stuck.items():
+            if not fut.done():  # its thread never came back: never lend this worker again
+                worker.dead = True
         self._futures.clear()

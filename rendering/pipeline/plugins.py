@@ -1,6 +1,8 @@
-"""Plugin resolution: the configured plugin origin first, then the built-in plugins folder.
+"""Plugin resolution: the configured plugin origin first, then the catalogue's folders, then built-ins.
 
-A plugin is a folder `name@version/` with `manifest.json` and an ES module entry. Files fetched from
+A plugin is a folder `name@version/` with `manifest.json` and an ES module entry. The caller passes
+the animation catalogue's published plugins as local folders (`plugin_dirs`; the pipeline has no
+Django); the built-in folder holds only the render-only `ecg-*` plugins. Files fetched from
 the origin are cached on disk per name@version (under `<work_dir>/ecg-plugin-cache/`), so the render
 page only ever loads local files. A plugin found nowhere, or whose manifest is unusable, raises
 RENDER_PLUGIN_NOT_FOUND naming it; a module that fails to import is reported by the page the same way.
@@ -16,6 +18,7 @@ import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +41,7 @@ class ResolvedPlugin:
     directory: str  # local folder holding manifest.json + entry (+ assets)
     entry: str  # path of the entry module relative to `directory`
     manifest: dict
-    source: str  # "origin" | "builtin"
+    source: str  # "origin" | "catalogue" | "builtin"
     origin_base: str = ""  # "{origin}/plugins/{name@version}/" when fetched, for lazily fetched assets
 
     @property
@@ -158,9 +161,8 @@ def _load_manifest(raw: str | bytes, name: str, version: str) -> dict:
     return manifest
 
 
-def _builtin(name: str, version: str, builtin_dir: Path) -> ResolvedPlugin | None:
+def _local(name: str, version: str, folder: Path, source: str) -> ResolvedPlugin | None:
     full = f"{name}@{version}"
-    folder = builtin_dir / full
     manifest_path = folder / "manifest.json"
     if not manifest_path.is_file():
         return None
@@ -168,7 +170,7 @@ def _builtin(name: str, version: str, builtin_dir: Path) -> ResolvedPlugin | Non
     entry = manifest.get("entry", "index.mjs")
     if not (folder / entry).is_file():
         raise _fail(full, f"entry {entry} is missing")
-    return ResolvedPlugin(name, version, str(folder), entry, manifest, "builtin")
+    return ResolvedPlugin(name, version, str(folder), entry, manifest, source)
 
 
 def resolve_plugins(
@@ -177,8 +179,9 @@ def resolve_plugins(
     plugin_origin: str = "",
     work_dir: str = "/tmp",  # noqa: S108
     builtin_dir: Path | None = None,
+    plugin_dirs: Mapping[str, str] | None = None,
 ) -> list[ResolvedPlugin]:
-    """Resolve every plugin (origin first when configured, then built-in); raise on the first missing."""
+    """Resolve every plugin (origin when configured, catalogue, built-in); raise on the first missing."""
     resolved = []
     for full in names:
         try:
@@ -188,12 +191,14 @@ def resolve_plugins(
         plugin = None
         if plugin_origin:
             plugin = _from_origin(plugin_origin, name, version, work_dir)
+        if plugin is None and plugin_dirs and full in plugin_dirs:
+            plugin = _local(name, version, Path(plugin_dirs[full]), "catalogue")
         if plugin is None:
-            plugin = _builtin(name, version, builtin_dir or BUILTIN_DIR)
+            plugin = _local(name, version, (builtin_dir or BUILTIN_DIR) / full, "builtin")
         if plugin is None:
-            where = (
-                f"at {plugin_origin} or among the built-in plugins" if plugin_origin else "among the built-in plugins"
-            )
+            where = "among the published animations or the built-in plugins"
+            if plugin_origin:
+                where = f"at {plugin_origin}, {where}"
             raise RenderError(RENDER_PLUGIN_NOT_FOUND, f"plugin {full} was not found {where}", {"plugin": full})
         resolved.append(plugin)
     return resolved

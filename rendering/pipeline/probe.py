@@ -8,6 +8,8 @@ from pathlib import Path
 
 import av
 
+from mediasafe import MediaRefused, check_limits, open_media
+
 from .compose import ColorSpec, color_spec_for
 from .errors import RENDER_SOURCE_INVALID, RenderError
 
@@ -30,10 +32,12 @@ def probe_source(path: str) -> SourceInfo:
     if not Path(path).is_file():
         raise RenderError(RENDER_SOURCE_INVALID, "the source video file does not exist")
     try:
-        with av.open(path, "r") as container:
+        with open_media(path) as container:
             if not container.streams.video:
                 raise RenderError(RENDER_SOURCE_INVALID, "the source has no video stream")
             vs = container.streams.video[0]
+            duration = container.duration / av.time_base if container.duration else None
+            check_limits(width=vs.codec_context.width, height=vs.codec_context.height, duration=duration)
             tb = vs.time_base
             rate = vs.average_rate or vs.guessed_rate or vs.base_rate
             if not rate or rate <= 0:
@@ -54,7 +58,7 @@ def probe_source(path: str) -> SourceInfo:
         if count == 0 or first is None:
             raise RenderError(RENDER_SOURCE_INVALID, "the source has no video frames")
         # Decode the first frame now so an undecodable file fails before the browser starts.
-        with av.open(path, "r") as container:
+        with open_media(path) as container:
             vs = container.streams.video[0]
             frame = next(container.decode(vs), None)
             if frame is None:
@@ -63,6 +67,8 @@ def probe_source(path: str) -> SourceInfo:
             color = color_spec_for(frame)
     except RenderError:
         raise
+    except MediaRefused as exc:
+        raise RenderError(RENDER_SOURCE_INVALID, exc.message, {"reason": exc.code, **exc.details}) from exc
     except (av.FFmpegError, OSError, ValueError, StopIteration) as exc:
         raise RenderError(RENDER_SOURCE_INVALID, f"the source video cannot be read: {exc}") from exc
     duration = float((last_end - first) * tb) if tb else count / float(rate)

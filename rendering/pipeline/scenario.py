@@ -20,9 +20,20 @@ COMPOSE = ("replace", "add", "multiply")
 PLUGIN_NAME_RE = re.compile(
     r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,99})@(?P<version>\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$"
 )
+# The editor registers every plugin under its bare name too, and a bare name means this version.
+BARE_PLUGIN_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+DEFAULT_PLUGIN_VERSION = "2.0.0"
 OFFSET_RE = re.compile(r"^\s*-?\d+(?:\.\d+)?%?\s*$")
-MAX_NODES = 200_000
-MAX_DEPTH = 64
+# Size bounds (docs/LIMITS.md): a 3-hour talk with word-level captions is ~30,000 words in ~5,000 cues.
+MAX_CUES = 10_000
+MAX_NODES = 100_000
+MAX_DEPTH = 24  # group nesting below a cue root (JSON bodies themselves stop at MAX_JSON_DEPTH 64)
+MAX_TEXT_LENGTH = 2_000  # characters in one text node
+MAX_PLUGINS_PER_NODE = 16
+# Against the source's length (checked at render create, when the duration is known).
+CUES_PER_SECOND = 10
+NODES_PER_SECOND = 100
+BASE_ALLOWANCE = 100  # cues (x10 for nodes) allowed whatever the duration
 
 
 class _Checker:
@@ -136,6 +147,9 @@ class _Checker:
         if not isinstance(cues, list):
             self.add("cues", "required", "cues must be an array")
             cues = []
+        if len(cues) > MAX_CUES:
+            self.add("cues", "too_many_cues", f"{len(cues)} cues; at most {MAX_CUES} are accepted")
+            return
         for i, cue in enumerate(cues):
             self.check_cue(cue, f"cues[{i}]", track_ids)
 
@@ -198,6 +212,8 @@ class _Checker:
             base = self.time_range(node["baseTime"], f"{p}.baseTime")
         if etype == "text" and "text" in node and not isinstance(node["text"], str | int | float):
             self.add(f"{p}.text", "type", "text must be a string")
+        elif etype == "text" and isinstance(node.get("text"), str) and len(node["text"]) > MAX_TEXT_LENGTH:
+            self.add(f"{p}.text", "text_too_long", f"text longer than {MAX_TEXT_LENGTH} characters")
         if etype in ("image", "video") and not isinstance(node.get("src", ""), str):
             self.add(f"{p}.src", "type", "src must be a string")
         for key in ("layout", "style", "boxStyle"):
@@ -207,7 +223,9 @@ class _Checker:
                     self.add(f"{p}.{key}", "type", f"{key} must be an object")
         self.check_defines_in(node.get("layout"), f"{p}.layout")
         self.check_defines_in(node.get("style"), f"{p}.style")
-        if "pluginChain" in node:
+        if isinstance(node.get("pluginChain"), list) and len(node["pluginChain"]) > MAX_PLUGINS_PER_NODE:
+            self.add(f"{p}.pluginChain", "too_many_plugins", f"more than {MAX_PLUGINS_PER_NODE} plugins on one node")
+        elif "pluginChain" in node:
             self.check_chain(node["pluginChain"], f"{p}.pluginChain", base or display, node)
         children = node.get("children")
         if children is not None:
@@ -239,9 +257,10 @@ class _Checker:
                 self.add(sp, "type", "plugin entry must be an object")
                 continue
             ok, name = self.resolve(spec.get("name"), f"{sp}.name")
-            if ok and not (isinstance(name, str) and PLUGIN_NAME_RE.match(name)):
+            if ok and not (isinstance(name, str) and (PLUGIN_NAME_RE.match(name) or BARE_PLUGIN_NAME_RE.match(name))):
                 self.add(
-                    f"{sp}.name", "invalid_plugin_name", 'plugin name must be "<name>@<semver>", e.g. "fadein@2.0.0"'
+                    f"{sp}.name", "invalid_plugin_name",
+                    'plugin name must be "<name>@<semver>" (or a bare name, meaning @2.0.0), e.g. "fadein@2.0.0"',
                 )
             if "params" in spec:
                 ok, params = self.resolve(spec["params"], f"{sp}.params")
@@ -307,6 +326,28 @@ def validate_scenario(data: Any) -> dict:
     return data
 
 
+def size_problems(scenario: dict, duration: float | None) -> list[dict[str, Any]]:
+    """Problems of a valid scenario that is too dense for a source of ``duration`` seconds.
+
+    Each cue and node costs page work on every frame it could be mounted in, so thousands of cues on a
+    short clip only make a render slow; real captions stay far below these rates.
+    """
+    if not duration or duration <= 0:
+        return []
+    problems: list[dict[str, Any]] = []
+    cues = [c for c in scenario.get("cues") or [] if isinstance(c, dict)]
+    max_cues = int(BASE_ALLOWANCE + CUES_PER_SECOND * duration)
+    if len(cues) > max_cues:
+        problems.append({"path": "cues", "code": "too_dense",
+                         "message": f"{len(cues)} cues for {duration:.1f} s of video; at most {max_cues}"})
+    nodes = sum(1 for cue in cues for _ in _walk_nodes(cue.get("root")))
+    max_nodes = int(10 * BASE_ALLOWANCE + NODES_PER_SECOND * duration)
+    if nodes > max_nodes:
+        problems.append({"path": "cues", "code": "too_dense",
+                         "message": f"{nodes} nodes for {duration:.1f} s of video; at most {max_nodes}"})
+    return problems
+
+
 def _walk_nodes(node: Any):
     if not isinstance(node, dict):
         return
@@ -326,8 +367,13 @@ def _resolve_define(scenario: dict, value: Any) -> Any:
     return value
 
 
+def full_plugin_name(name: str) -> str:
+    """`name@version` of a chain entry's name (a bare name means @2.0.0, as in the editor)."""
+    return name if "@" in name else f"{name}@{DEFAULT_PLUGIN_VERSION}"
+
+
 def plugin_names(scenario: dict) -> list[str]:
-    """Every `name@version` the scenario's plugin chains use, sorted, each once."""
+    """Every `name@version` the scenario's plugin chains use, sorted, each once (bare names completed)."""
     names: set[str] = set()
     for cue in scenario.get("cues") or []:
         if not isinstance(cue, dict):
@@ -337,7 +383,7 @@ def plugin_names(scenario: dict) -> list[str]:
                 if isinstance(spec, dict):
                     name = _resolve_define(scenario, spec.get("name"))
                     if isinstance(name, str):
-                        names.add(name)
+                        names.add(full_plugin_name(name))
     return sorted(names)
 
 

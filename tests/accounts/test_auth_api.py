@@ -111,7 +111,7 @@ def test_login_throttled_per_email_after_failures(api, user, settings):
 
 
 def test_login_throttled_per_ip_across_emails(api, make_user, settings):
-    settings.LOGIN_FAILURE_LIMIT = 3
+    settings.LOGIN_IP_FAILURE_LIMIT = 3
     for i in range(3):
         api.post("/api/auth/login", {"email": f"nobody{i}@example.com", "password": "x-bad"}, format="json")
     victim = make_user("fresh@example.com")

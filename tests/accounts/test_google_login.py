@@ -369,3 +369,20 @@ def test_only_get_is_allowed(client):
 
     assert response.status_code == 405
     assert response.json()["error"] == "METHOD_NOT_ALLOWED"
+
+
+@pytest.mark.django_db
+def test_a_state_works_once_even_when_its_cookie_is_replayed(client, fake_google):
+    """Issue #11 item 16: a copied state cookie and callback URL used to log in again for 10 minutes."""
+    state = _start(client)["state"][0]
+    cookie = client.cookies[google.STATE_COOKIE].value
+    first = client.get(CALLBACK, {"code": "4/fake-code", "state": state})
+    assert first["Location"] == SUCCESS_URL
+
+    replay = Client()
+    replay.cookies[google.STATE_COOKIE] = cookie  # the browser dropped it; an attacker kept a copy
+    response = replay.get(CALLBACK, {"code": "4/fake-code", "state": state}, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert "expired or could not be verified" in _error_message(response)
+    _assert_no_auth_cookies(response)
+    assert len(fake_google.token_requests) == 1  # the replay never reached Google

@@ -224,4 +224,8 @@ def test_docs_page_is_served_with_local_assets_only(client, settings):
     assert any(url.endswith("swagger-ui-bundle.js") for url in static)
     for url in static:
         assert finders.find(url.removeprefix(settings.STATIC_URL)), url  # shipped by drf-spectacular-sidecar
-    assert "/api/schema" in html
+    # The init script is a file of its own (/api/docs?script, for the Content-Security-Policy), not inline.
+    assert "<script>" not in html
+    script = client.get("/api/docs?script=")
+    assert script.status_code == 200 and "javascript" in script["Content-Type"]
+    assert "/api/schema" in script.content.decode()

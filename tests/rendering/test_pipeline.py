@@ -45,6 +45,8 @@ from rendering.pipeline.plugins import resolve_plugins  # noqa: E402
 from rendering.pipeline.scenario import active_intervals, plugin_names  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "scenarios"
+# The animation catalogue's bundled plugins (the worker passes the published ones; here: all of them).
+CATALOGUE = {p.name: str(p) for p in (ROOT / "assets" / "plugins").iterdir() if (p / "manifest.json").is_file()}
 W, H, FPS, SECONDS = 640, 360, 30, 6.0
 NOISE = 4.0  # mean |diff| allowed between a re-encoded frame and its source (codec noise)
 CLEAR = 12.0  # mean |diff| that a caption must exceed in its region
@@ -167,6 +169,7 @@ def test_render_v13_sample_with_fade(clip, tmp_path, config):
         str(out),
         config=config,
         seed=1,
+        plugin_dirs=CATALOGUE,
     )
     assert res.frames_total == 180
     assert res.frames_captured > 50  # every fading frame differs
@@ -302,11 +305,13 @@ def test_cancel_leaves_nothing_behind(clip, tmp_path, config):
             config=config,
             seed=1,
             should_cancel=should_cancel,
+            plugin_dirs=CATALOGUE,
         )
     assert checks["n"] == 11
     assert list(out_dir.iterdir()) == []
     # The pooled browser is still usable after a cancelled job.
-    render_video(str(clip), load("scenario-v1.3.json"), RenderOptions(), str(out), config=config, seed=1)
+    render_video(str(clip), load("scenario-v1.3.json"), RenderOptions(), str(out), config=config, seed=1,
+                 plugin_dirs=CATALOGUE)
     assert out.is_file()
 
 

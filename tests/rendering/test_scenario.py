@@ -134,7 +134,7 @@ def test_every_problem_is_listed_with_its_path():
     cues[0]["root"]["children"][3]["eType"] = "paragraph"
     cues[1]["domLifetime"] = [3.0, float("inf")]
     cues[1]["root"]["children"][0]["pluginChain"] = [
-        {"name": "fadein", "timeOffset": ["0%", "soon"]},
+        {"name": "fade in!", "timeOffset": ["0%", "soon"]},
         {"name": "ecg-pop@1.0.0", "timeOffset": [0]},
     ]
     del cues[1]["root"]["children"][1]["id"]
@@ -197,3 +197,13 @@ def test_active_intervals_follow_the_renderer_rules():
     del no_dom["cues"][0]["domLifetime"]
     # Without domLifetime the library mounts from min(display) - 0.5 but nodes only show in displayTime.
     assert active_intervals(no_dom)[0] == (0.4, 2.6)
+
+
+def test_bare_plugin_names_mean_version_2():
+    """The editor writes bare names (`cwi-color`) beside full ones; both register, a bare one is @2.0.0."""
+    data = load("scenario-v2.json")
+    data["cues"][0]["root"]["children"][0]["pluginChain"] = [
+        {"name": "cwi-loud@2.0.0", "params": {"pulse": {"scale": 2}}, "timeOffset": [-0.3, 0.3]},
+        {"name": "cwi-color", "params": {"speaker": "S1"}, "timeOffset": [0, -0.05]},
+    ]
+    assert plugin_names(validate_scenario(data)) == ["cwi-color@2.0.0", "cwi-loud@2.0.0"]

@@ -126,11 +126,14 @@ def test_put_content_type_must_match_signed_one(api, auth_api, clip_bytes):
     assert response.status_code == 400 and response.json()["error"] == "CONTENT_TYPE_MISMATCH"
 
 
-def test_non_media_upload_is_marked_invalid_with_reason(auth_api):
-    body = upload(auth_api, b"this is not a video at all" * 100)
+def test_non_media_upload_is_refused_and_marked_invalid_with_reason(auth_api, api):
+    body = generate(auth_api).json()
+    response = put(api, body["upload_url"], b"this is not a video at all" * 100)
+    assert response.status_code == 422 and response.json()["error"] == "MEDIA_UNSUPPORTED_FORMAT"
     video = Video.objects.get(key=body["file_key"])
-    assert video.status == "invalid"
+    assert video.status == "invalid" and video.invalid_code == "MEDIA_UNSUPPORTED_FORMAT"
     assert video.invalid_reason
+    assert not storage.local_path(body["file_key"]).exists()  # refused media is not kept
     meta = auth_api.get(f"/api/videos/{video.id}/metadata")
     assert meta.status_code == 200 and meta.json()["duration"] is None
 

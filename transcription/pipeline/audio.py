@@ -13,6 +13,8 @@ from pathlib import Path
 import av
 import numpy as np
 
+from mediasafe import MediaRefused, open_media
+
 from .errors import MEDIA_INVALID, MEDIA_TOO_LONG, NO_AUDIO_STREAM, PipelineError
 from .progress import Progress
 
@@ -54,10 +56,10 @@ def load_audio(path: str, *, max_duration: float | None = None, progress: Progre
         # A missing file is our (storage) problem, not the user's media: let the actor treat it as internal.
         raise FileNotFoundError(path)
     try:
-        container = av.open(path, mode="r")
-    except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+        container = open_media(path)  # accepted containers only, no other file or URL is opened
+    except MediaRefused as exc:
         logger.info("cannot open media %s: %s", path, exc)
-        raise PipelineError(MEDIA_INVALID, "The file is not a readable audio or video file.") from exc
+        raise PipelineError(MEDIA_INVALID, exc.message, {"reason": exc.code}) from exc
 
     with container:
         if not container.streams.audio:

@@ -28,6 +28,8 @@ class Command(BaseCommand):
             self.stdout.write(f"upload {key}")
         for key in report.outputs:
             self.stdout.write(f"render output {key}")
+        for path in report.partial_uploads:
+            self.stdout.write(f"partial upload {path}")
         self.stdout.write(
             f"{verb} {len(report.videos)} upload(s), {len(report.outputs)} render output(s), "
             f"{report.render_rows} render row(s); {report.bytes_freed / 1e6:.1f} MB; older than {days} day(s); "

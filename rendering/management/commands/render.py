@@ -9,6 +9,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from rendering.pipeline.options import DEFAULT_FORMAT, DEFAULT_QUALITY, FORMATS
+
 
 class Command(BaseCommand):
     help = "Burn a MotionText scenario (2.0 or 1.3) into a local media file, without the web service."
@@ -20,14 +22,14 @@ class Command(BaseCommand):
         parser.add_argument("--width", type=int)
         parser.add_argument("--height", type=int)
         parser.add_argument("--fps", type=float)
-        parser.add_argument("--quality", type=int, default=90)
-        parser.add_argument("--format", choices=["mp4", "mov", "webm"])
+        parser.add_argument("--quality", type=int, default=DEFAULT_QUALITY)
+        parser.add_argument("--format", choices=FORMATS)
         parser.add_argument("--seed", type=int)
 
     def handle(self, *args, media: str, scenario: str, output: str | None, **options):
         from rendering.pipeline import RenderError, RenderOptions, render_video
-        from rendering.runner import renderer_config
-        from rendering.services import validate_options, validate_scenario
+        from rendering.runner import job_plugin_dirs, renderer_config
+        from rendering.services import check_scenario, validate_options
         from uploads.probe import MediaInvalid, probe
 
         source = Path(media)
@@ -37,12 +39,12 @@ class Command(BaseCommand):
             raw = json.loads(Path(scenario).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise CommandError(f"cannot read scenario: {exc}") from exc
-        migrated, problems = validate_scenario(raw)
+        migrated, problems = check_scenario(raw)
         try:
             info = probe(source)
         except MediaInvalid as exc:
             raise CommandError(f"{media}: {exc.reason}") from exc
-        fmt = options["format"] or (Path(output).suffix.lstrip(".") if output else "mp4")
+        fmt = options["format"] or (Path(output).suffix.lstrip(".") if output else DEFAULT_FORMAT)
         resolved, option_problems = validate_options(
             {k: options[k] for k in ("width", "height", "fps", "quality") if options[k] is not None} | {"format": fmt},
             source=info)
@@ -59,7 +61,8 @@ class Command(BaseCommand):
 
         try:
             result = render_video(str(source), migrated, RenderOptions(**resolved), str(out), config=renderer_config(),
-                                  seed=options["seed"] or random.randrange(1, 2**31), report=report)
+                                  seed=options["seed"] or random.randrange(1, 2**31), report=report,
+                                  plugin_dirs=job_plugin_dirs(migrated))
         except RenderError as exc:
             raise CommandError(f"{exc.code}: {exc.message}") from exc
         elapsed = time.monotonic() - started

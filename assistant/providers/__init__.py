@@ -1,0 +1,1 @@
+"""Language-model providers behind the assistant, chosen by ``ECG_ASSISTANT_PROVIDER``."""
