@@ -110,10 +110,12 @@ def constrained_schema(scenario: dict, *, max_words: int, catalogue: Catalogue |
                                                                               for w in words]},
                                           "value": {"type": "number"}},
          "required": ["op", "path", "value"]},
-        {"type": "object", "properties": {"op": {"type": "string", "enum": ["remove"]},
-                                          "path": {"type": "string", "enum": chains}},
-         "required": ["op", "path"]},
     ]
+    removable = [f"{w.pointer}/pluginChain" for w in words if w.plugins]  # only chains that exist
+    if removable:
+        variants.append({"type": "object", "properties": {"op": {"type": "string", "enum": ["remove"]},
+                                                          "path": {"type": "string", "enum": removable}},
+                         "required": ["op", "path"]})
     if keys:
         variants.insert(0, {"type": "object", "properties": {
             "op": {"type": "string", "enum": ["add"]}, "path": {"type": "string", "enum": chains},

@@ -100,6 +100,8 @@ def bench_model(prompt: str, threads: int, runs: int) -> None:
         print(f"  run {i + 1} ({'cold, model load included' if i == 0 else 'warm'}): {wall:.2f} s, "
               f"prompt {usage.get('prompt_tokens')} tok, completion {usage.get('completion_tokens')} tok, "
               f"{len(result.patches)} patches applied, {len(result.rejected)} refused; reply {out.data.get('reply')!r}")
+        for r in result.rejected[:3]:
+            print(f"    refused {r.op.get('op')} {r.op.get('path')}: {r.reason}")
     if len(rows) > 1:
         print(f"offline model ({local.bundled_model_path().name}, {threads} threads): cold {rows[0]:.2f} s, "
               f"warm median {statistics.median(rows[1:]):.2f} s")

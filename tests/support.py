@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from rest_framework.test import APIClient
 
@@ -88,6 +90,9 @@ def swap_broker(url: str):
     return restore
 
 
+_worker_ids = itertools.count(1)
+
+
 class WorkerProcess:
     """A real ``manage.py rundramatiq`` process on the test database, media root and broker.
 
@@ -97,6 +102,7 @@ class WorkerProcess:
 
     def __init__(self, *queues: str, threads: int = 1, extra_env: dict | None = None) -> None:
         import os
+        import shutil
         import subprocess
         import sys
         from pathlib import Path
@@ -113,12 +119,16 @@ class WorkerProcess:
         else:
             env["DATABASE_URL"] = (f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
                                    f"{db['PORT'] or 5432}/{db['NAME']}")
-        self.log_path = Path(settings.WORK_DIR) / f"worker-{'-'.join(queues)}-{os.getpid()}.log"
+        # One log per worker (a test that starts a second worker must not truncate the first one's log).
+        self.log_path = Path(settings.WORK_DIR) / f"worker-{'-'.join(queues)}-{os.getpid()}-{next(_worker_ids)}.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("wb")
+        # setpriv --pdeathsig (util-linux): the worker gets SIGTERM when the test process dies, so a killed or
+        # timed-out test run leaves no worker behind to consume the next run's messages from the same queues.
+        stop_with_parent = ["setpriv", "--pdeathsig", "TERM", "--"] if shutil.which("setpriv") else []
         self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "rundramatiq", "--processes", "1", "--threads", str(threads),
-             "--queues", *queues, "--skip-checks"],
+            [*stop_with_parent, sys.executable, "manage.py", "rundramatiq", "--processes", "1",
+             "--threads", str(threads), "--queues", *queues, "--skip-checks"],
             cwd=root, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def log(self) -> str:
@@ -157,7 +167,22 @@ def flush_broker() -> None:
     """Drop every message of every declared queue (and their delay/dead-letter queues) on the global broker."""
     import dramatiq
 
-    dramatiq.get_broker().flush_all()  # RabbitMQ: purges the queues that exist on the server, skips the rest
+    broker = dramatiq.get_broker()
+    _with_fresh_connection(broker, broker.flush_all)  # RabbitMQ: purges the queues that exist on the server
+
+
+def _with_fresh_connection(broker, call):
+    """``call()``; on RabbitMQ, once more on a new connection if this thread's one died while the test waited
+    (RabbitMQ drops a connection that missed its heartbeats; Dramatiq's own enqueue reconnects the same way)."""
+    if broker_kind(broker) != "rabbitmq":
+        return call()
+    import pika.exceptions
+
+    try:
+        return call()
+    except pika.exceptions.AMQPConnectionError:
+        del broker.connection
+        return call()
 
 
 def wait_for(predicate, *, timeout: float, interval: float = 0.25, message: str = "condition"):
@@ -204,7 +229,7 @@ def queued_message_count(queue_name: str) -> int:
 
     broker = dramatiq.get_broker()
     if broker_kind(broker) == "rabbitmq":
-        ready, delayed, _dead = broker.get_queue_message_counts(queue_name)
+        ready, delayed, _dead = _with_fresh_connection(broker, lambda: broker.get_queue_message_counts(queue_name))
         return ready + delayed
     return len(broker_messages(queue_name))
 
@@ -241,14 +266,14 @@ class LiveServer:
 
     def __enter__(self) -> LiveServer:
         self.thread.start()
-        wait_for(lambda: self.server.started, timeout=20, interval=0.05, message="uvicorn to start")
+        wait_for(lambda: self.server.started, timeout=60, interval=0.05, message="uvicorn to start")
         port = self.server.servers[0].sockets[0].getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
         return self
 
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True
-        self.thread.join(timeout=15)
+        self.thread.join(timeout=60)
 
 
 def concurrently(count: int, call) -> list:

@@ -43,13 +43,13 @@ class LiveServer:
 
     def __enter__(self) -> LiveServer:
         self.thread.start()
-        wait_for(lambda: self.server.started, timeout=20, interval=0.05, message="uvicorn to start")
+        wait_for(lambda: self.server.started, timeout=60, interval=0.05, message="uvicorn to start")
         self.port = self.server.servers[0].sockets[0].getsockname()[1]
         return self
 
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True
-        self.thread.join(timeout=15)
+        self.thread.join(timeout=60)
 
 
 @pytest.fixture
@@ -193,8 +193,8 @@ def test_client_disconnect_mid_upload_leaves_no_partial_file(live, auth_api, set
     sock.sendall((f"PUT {urlsplit(url['upload_url']).path} HTTP/1.1\r\nHost: x\r\nContent-Type: video/mp4\r\n"
                   f"Content-Length: {10 * 1024**2}\r\n\r\n").encode() + b"\0" * (2 * 1024**2))
     media = Path(settings.MEDIA_ROOT)
-    wait_for(lambda: any(media.rglob(".upload-*")), timeout=20, interval=0.05, message="the partial file")
+    wait_for(lambda: any(media.rglob(".upload-*")), timeout=60, interval=0.05, message="the partial file")
     sock.close()
-    wait_for(lambda: not any(media.rglob(".upload-*")), timeout=20, interval=0.05,
+    wait_for(lambda: not any(media.rglob(".upload-*")), timeout=60, interval=0.05,
              message="the partial file to be removed")
     assert Video.objects.get(key=url["file_key"]).status == "pending_upload"  # the URL can be used again
