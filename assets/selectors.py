@@ -11,6 +11,13 @@ from django.db.models.functions import Coalesce
 
 from assets.catalogue import BUNDLED_DIR
 from assets.models import Animation, Favorite
+from rendering.pipeline.scenario import PLUGIN_NAME_RE
+
+
+def is_plugin_key(plugin_key: object) -> bool:
+    """A well-formed `name@version`. Anything else (NUL bytes, junk from a URL or a body) can never be a
+    catalogue key, so callers answer "not found" before asking the database: PostgreSQL refuses NUL in text."""
+    return isinstance(plugin_key, str) and PLUGIN_NAME_RE.match(plugin_key) is not None
 
 
 def _with_likes(qs: QuerySet[Animation]) -> QuerySet[Animation]:
@@ -56,10 +63,14 @@ def favorites_of(*, user) -> QuerySet[Favorite]:
 
 
 def likes_of(plugin_key: str) -> int:
+    if not is_plugin_key(plugin_key):
+        return 0
     return Favorite.objects.filter(plugin_key=plugin_key).count()
 
 
 def get_animation(plugin_key: str, *, published_only: bool = True) -> Animation | None:
+    if not is_plugin_key(plugin_key):
+        return None
     qs = Animation.objects.filter(plugin_key=plugin_key)
     if published_only:
         qs = qs.filter(is_published=True)

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from assets.bundles import PluginBundle
 from assets.catalogue import BUNDLED_DIR
 from assets.models import Animation, Favorite
-from assets.selectors import get_animation, storage_key
+from assets.selectors import get_animation, is_plugin_key, storage_key
 from ecg.exceptions import ApplicationError, NotFoundError
 
 logger = logging.getLogger(__name__)
@@ -29,15 +29,29 @@ class AnimationNotFound(NotFoundError):
     code = "ASSET_NOT_FOUND"
 
 
+def _not_found(plugin_key: str) -> AnimationNotFound:
+    # repr() keeps a NUL or control character readable (and storable) in the envelope's details.
+    shown = plugin_key if is_plugin_key(plugin_key) else repr(plugin_key)[:120]
+    return AnimationNotFound(message=_("No published animation has this key."), details={"pluginKey": shown})
+
+
+def _require_key(plugin_key: str) -> None:
+    """A malformed key (not `name@version`) names no animation: 404 on every favorites route, adding or
+    removing, before any query (PostgreSQL would raise on a NUL byte)."""
+    if not is_plugin_key(plugin_key):
+        raise _not_found(plugin_key)
+
+
 def _require_published(plugin_key: str) -> Animation:
     animation = get_animation(plugin_key)
     if animation is None:
-        raise AnimationNotFound(message=_("No published animation has this key."), details={"pluginKey": plugin_key})
+        raise _not_found(plugin_key)
     return animation
 
 
 def favorite_set(*, user, plugin_key: str, favorite: bool) -> bool:
     """Add or remove a favorite (idempotent); adding needs a published animation. Returns the new state."""
+    _require_key(plugin_key)
     if favorite:
         _require_published(plugin_key)
         with contextlib.suppress(IntegrityError), transaction.atomic():
@@ -48,6 +62,7 @@ def favorite_set(*, user, plugin_key: str, favorite: bool) -> bool:
 
 
 def favorite_toggle(*, user, plugin_key: str) -> bool:
+    _require_key(plugin_key)
     if Favorite.objects.filter(user=user, plugin_key=plugin_key).exists():
         return favorite_set(user=user, plugin_key=plugin_key, favorite=False)
     return favorite_set(user=user, plugin_key=plugin_key, favorite=True)

@@ -8,6 +8,7 @@ with well-formed edits whose paths name real words and whose animations are in t
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import logging
 import os
@@ -58,7 +59,20 @@ def _load(path: str, n_ctx: int, n_threads: int) -> Any:
     llm = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads, verbose=False)
     logger.info("assistant: loaded %s (n_ctx=%d, threads=%d) in %.1fs", path, n_ctx, n_threads,
                 time.monotonic() - started)
+    _loaded.append(llm)
     return llm
+
+
+_loaded: list[Any] = []
+
+
+@atexit.register
+def _close_loaded() -> None:
+    """Free loaded models before interpreter shutdown: llama_cpp's own finalizer runs too late then (its
+    module globals are already gone) and prints a TypeError traceback on every exit."""
+    _load.cache_clear()
+    while _loaded:
+        _loaded.pop().close()
 
 
 class LocalLlamaProvider:

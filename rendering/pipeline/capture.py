@@ -61,6 +61,11 @@ BASE_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # The compositor draws only once every stage is done, raster of every visible tile included. Without
+    # it a screenshot taken while the raster threads lag (a loaded machine) can show a frame with tiles
+    # still missing or stale: the same frame differed between two renders and between 1 and 2 pages.
+    # Alone it does not make the compositor spin (that is --disable-frame-rate-limit, below).
+    "--run-all-compositor-stages-before-draw",
 ]
 # Headless Chromium paces frames at 60 Hz, so each screenshot waits ~33 ms. These flags remove the
 # pacing but make the compositor spin (a full core even on a static page), which costs more than it
@@ -69,7 +74,6 @@ BASE_ARGS = [
 FAST_FRAME_ARGS = [
     "--disable-frame-rate-limit",
     "--disable-gpu-vsync",
-    "--run-all-compositor-stages-before-draw",
 ]
 EXTRA_ARGS = ["--disable-dev-shm-usage", "--hide-scrollbars", "--mute-audio", "--disable-extensions"]
 ADVANCE_BATCH = 120  # frames per page call at most (~0.1–0.3 s of page work: cancellation stays prompt)

@@ -119,6 +119,27 @@ def test_legacy_favorites_api(auth_api, user):
     assert auth_api.post("/api/v1/favorites", {"plugin_key": "nope@1.0.0"}, format="json").status_code == 404
 
 
+@pytest.mark.parametrize("key", ["%00", "a%00b@1.0.0", "junk", "..", "x@y", "%E2%80%AE@1.0.0"])
+def test_malformed_key_is_a_404_envelope_on_every_favorite_route(auth_api, key):
+    """A key that is not `name@version` (a NUL byte broke PostgreSQL: 500) is 404 ASSET_NOT_FOUND."""
+    for method in ("post", "delete"):
+        response = getattr(auth_api, method)(f"/api/v1/assets/{key}/favorite")
+        assert response.status_code == 404, (method, key, response.content[:300])
+        assert response.json()["error"] == "ASSET_NOT_FOUND"
+    assert auth_api.get(f"/plugins/{key}/manifest.json").status_code == 404
+    assert Favorite.objects.count() == 0
+
+
+@pytest.mark.parametrize("key", ["a\x00b@1.0.0", "\x00", "junk", "x@y"])
+def test_legacy_bodies_with_a_malformed_key_are_a_clear_4xx(auth_api, key):
+    for method, path in (("post", "/api/v1/favorites"), ("delete", "/api/v1/favorites"),
+                         ("post", "/api/v1/favorites/toggle")):
+        response = getattr(auth_api, method)(path, {"plugin_key": key}, format="json")
+        assert 400 <= response.status_code < 500, (method, path, key, response.content[:300])
+        assert response.json()["error"] in {"ASSET_NOT_FOUND", "VALIDATION_ERROR"}, response.content[:300]
+    assert Favorite.objects.count() == 0
+
+
 def test_plugin_origin_serves_published_files(api):
     manifest = api.get("/plugins/rotation@2.0.0/manifest.json", HTTP_ORIGIN=FRONTEND)
     assert manifest.status_code == 200
