@@ -17,7 +17,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from asgiref.sync import SyncToAsync, sync_to_async
+from asgiref.sync import sync_to_async
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
@@ -38,6 +38,7 @@ from ecg.exceptions import (
     error_body,
     error_response,
 )
+from ecg.handler import release_request_thread
 from ecg.http import ClientIpUserThrottle, client_ip
 
 logger = logging.getLogger(__name__)
@@ -123,22 +124,10 @@ def _parse(raw: bytes) -> dict[str, Any]:
 KEEPALIVE_SECONDS = 10.0
 
 
-def _release_request_thread() -> None:
-    """Hand back the thread Django's ASGI handler reserved for this request (as ``ops.events`` does for
-    its streams): while the model thinks, the response is streaming and needs no thread. Best effort."""
-    try:
-        context = SyncToAsync.thread_sensitive_context.get(None)
-        executor = SyncToAsync.context_to_thread_executor.pop(context, None) if context is not None else None
-        if executor is not None:
-            executor.shutdown(wait=False)
-    except Exception:  # noqa: BLE001
-        logger.debug("assistant: could not release the request thread", exc_info=True)
-
-
 async def _answer_stream(request: HttpRequest, data: dict[str, Any], user_id: Any) -> AsyncIterator[bytes]:
     """The answer as a streamed JSON body: blank padding every few seconds while the model works (JSON may
     start with whitespace; it keeps proxies from closing an idle connection), then the one JSON object."""
-    _release_request_thread()
+    release_request_thread()  # the answer streams while the model works: no parked thread (ecg.handler)
     task = asyncio.ensure_future(services.chat(prompt=data["prompt"], history=data["history"],
                                                scenario=data["scenario"], user_id=user_id))
     try:
