@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 User = get_user_model()
@@ -28,3 +29,40 @@ class LoginSerializer(serializers.Serializer):
 
 class RefreshSerializer(serializers.Serializer):
     refresh_token = serializers.CharField(required=False, allow_blank=True)
+
+
+# --- response shapes (they render the responses and are the schema) ---------------------------------
+@extend_schema_field(serializers.ChoiceField(choices=["bearer"]))
+class BearerTokenTypeField(serializers.Field):
+    """The constant ``"bearer"`` every token response carries (OAuth 2 style)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, value) -> str:
+        return "bearer"
+
+
+class TokenResponseSerializer(serializers.Serializer):
+    """The refresh response (the JWT cookies are set as well)."""
+
+    # Rendered from the service's TokenPair.
+
+    access_token = serializers.CharField(source="access")
+    token_type = BearerTokenTypeField()
+
+
+class AuthResponseSerializer(serializers.Serializer):
+    """Signup/login responses (the JWT cookies are set as well)."""
+
+    # Rendered from {"tokens": TokenPair, "user": User}.
+
+    access_token = serializers.CharField(source="tokens.access")
+    token_type = BearerTokenTypeField()
+    user = UserSerializer()
+
+
+class MessageResponseSerializer(serializers.Serializer):
+    """A body that only carries a human message (logout)."""
+
+    message = serializers.CharField()

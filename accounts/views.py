@@ -4,35 +4,23 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services
 from accounts.authentication import ACCESS_COOKIE, REFRESH_COOKIE, enforce_origin
-from accounts.serializers import LoginSerializer, RefreshSerializer, SignupSerializer, UserSerializer
+from accounts.serializers import (
+    AuthResponseSerializer,
+    LoginSerializer,
+    MessageResponseSerializer,
+    RefreshSerializer,
+    SignupSerializer,
+    TokenResponseSerializer,
+    UserSerializer,
+)
 from ecg.http import ClientIpAnonThrottle, client_ip
 from ecg.schema import ErrorSerializer
-
-
-class TokenResponseSerializer(serializers.Serializer):
-    """Schema only: the refresh response."""
-
-    access_token = serializers.CharField()
-    token_type = serializers.ChoiceField(choices=["bearer"])
-
-
-class AuthResponseSerializer(TokenResponseSerializer):
-    """Schema only: signup/login responses (the JWT cookies are set as well)."""
-
-    user = UserSerializer()
-
-
-class MessageResponseSerializer(serializers.Serializer):
-    """Schema only."""
-
-    message = serializers.CharField()
 
 
 class AuthThrottle(ClientIpAnonThrottle):
@@ -40,8 +28,7 @@ class AuthThrottle(ClientIpAnonThrottle):
 
 
 def _auth_response(user, tokens: services.TokenPair, status: int) -> Response:
-    body = {"access_token": tokens.access, "token_type": "bearer", "user": UserSerializer(user).data}
-    response = Response(body, status=status)
+    response = Response(AuthResponseSerializer({"tokens": tokens, "user": user}).data, status=status)
     services.set_auth_cookies(response, tokens)
     return response
 
@@ -90,7 +77,7 @@ class RefreshView(PublicAuthView):
             raw = request.COOKIES.get(REFRESH_COOKIE)
             enforce_origin(request)  # the cookie travels by itself: same CSRF defence as other writes
         tokens = services.token_refresh(raw_refresh=raw)
-        response = Response({"access_token": tokens.access, "token_type": "bearer"})
+        response = Response(TokenResponseSerializer(tokens).data)
         services.set_auth_cookies(response, tokens)
         return response
 
@@ -113,7 +100,7 @@ class LogoutView(PublicAuthView):
         body = request.data if isinstance(request.data, dict) else {}  # a JSON array or string is no body
         raw = request.COOKIES.get(REFRESH_COOKIE) or body.get("refresh_token")
         services.token_revoke(raw_refresh=raw, raw_access=_presented_access_token(request))
-        response = Response({"message": _("Logged out.")})
+        response = Response(MessageResponseSerializer({"message": _("Logged out.")}).data)
         services.clear_auth_cookies(response)
         return response
 

@@ -6,6 +6,7 @@ drift. ``selectors.status_payload`` (also the SSE event body) renders ``RenderSt
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
@@ -104,8 +105,16 @@ class RenderStatusResponseSerializer(serializers.Serializer):
 
 
 class RenderCancelResponseSerializer(serializers.Serializer):
-    success = serializers.BooleanField()
-    message = serializers.CharField()
+    """POST /api/render/{jobId}/cancel, rendered from whether the cancel took effect (the instance: a bool)."""
+
+    success = serializers.SerializerMethodField()
+    message = serializers.SerializerMethodField()
+
+    def get_success(self, cancelled: bool) -> bool:
+        return bool(cancelled)
+
+    def get_message(self, cancelled: bool) -> str:
+        return str(_("The render was cancelled.") if cancelled else _("The render has already finished."))
 
 
 class RenderHistoryItemSerializer(serializers.Serializer):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -59,9 +58,7 @@ class RenderStatusView(APIView):
 class RenderCancelView(APIView):
     def post(self, request, job_id):
         job = selectors.job_get(user=request.user, job_id=job_id)
-        success = services.render_cancel(job=job)
-        message = _("The render was cancelled.") if success else _("The render has already finished.")
-        return Response({"success": success, "message": message})
+        return Response(RenderCancelResponseSerializer(services.render_cancel(job=job)).data)
 
 
 @extend_schema(tags=["render"], summary="Recent renders, newest first",

@@ -1,14 +1,18 @@
 """The declared shapes of API.md section 2: the request-process body and the responses.
 
-``StatusResponseSerializer`` renders the status endpoint (and the SSE events) from the job; the transcript
-serializers declare the stored ``result`` the pipeline writes (checked against real responses by the schema
-fuzz test).
+Every response serializer renders its endpoint's body from the job (and is its schema):
+``StatusResponseSerializer`` the status endpoint (and the SSE events), ``RequestProcessResponseSerializer``,
+``CancelResponseSerializer`` and ``LegacyResultSerializer`` theirs. The transcript serializers declare the
+stored ``result`` the pipeline writes, which passes through as stored (checked against real responses by the
+schema fuzz test).
 """
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import SkipField
 
 from ecg.estimates import job_eta_seconds
 from ecg.jobs import JobStatus
@@ -114,11 +118,37 @@ class JobErrorSerializer(serializers.Serializer):
     message = serializers.CharField(allow_null=True)
 
 
+_WIRE_STATUSES = ["pending", "processing", "completed", "failed"]
+
+
+@extend_schema_field(serializers.ChoiceField(choices=_WIRE_STATUSES))
+class WireStatusField(serializers.Field):
+    """The job's status as the editor knows it (``selectors.WIRE_STATUS``: queued is pending, ...)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, value: str) -> str:
+        return WIRE_STATUS[value]
+
+
 class RequestProcessResponseSerializer(serializers.Serializer):
-    job_id = serializers.UUIDField()
-    status = serializers.ChoiceField(choices=["pending", "processing", "completed", "failed"])
-    estimated_time = serializers.IntegerField(help_text="Seconds")
-    message = serializers.CharField()
+    """The job this request started, or the identical one already running."""
+
+    # Rendered from the job; context["created"] says whether this request started it (the message).
+
+    job_id = serializers.UUIDField(source="pk")
+    status = WireStatusField()
+    estimated_time = serializers.SerializerMethodField(help_text="Seconds")
+    message = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.IntegerField())
+    def get_estimated_time(self, job) -> int:
+        return round(job.estimated_seconds or 0)
+
+    @extend_schema_field(serializers.CharField())
+    def get_message(self, job) -> str:
+        return _("Processing started.") if self.context["created"] else _("An identical job is already in progress.")
 
 
 class StatusResponseSerializer(serializers.Serializer):
@@ -158,16 +188,69 @@ class StatusResponseSerializer(serializers.Serializer):
 
 
 class CancelResponseSerializer(serializers.Serializer):
-    success = serializers.BooleanField()
-    job_id = serializers.UUIDField()
-    status = serializers.ChoiceField(choices=["pending", "processing", "completed", "failed"])
-    message = serializers.CharField()
+    """Whether the job was cancelled, and its status now."""
+
+    # Rendered from the job; context["cancelled"] is what services.transcription_cancel answered.
+
+    success = serializers.SerializerMethodField()
+    job_id = serializers.UUIDField(source="pk")
+    status = WireStatusField()
+    message = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_success(self, job) -> bool:
+        return bool(self.context["cancelled"])
+
+    @extend_schema_field(serializers.CharField())
+    def get_message(self, job) -> str:
+        return _("The job was cancelled.") if self.context["cancelled"] else _("The job has already finished.")
+
+
+@extend_schema_field(JobErrorSerializer(allow_null=True))
+class LegacyErrorField(serializers.Field):
+    """The failed job's error; the key is absent (not null) for a completed job, as the older call always did."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(source="*", required=False, **kwargs)
+
+    def get_attribute(self, job):
+        if job.status == JobStatus.COMPLETED:
+            raise SkipField()
+        return job
+
+    def to_representation(self, job) -> dict | None:
+        return error_of(job)
 
 
 class LegacyResultSerializer(serializers.Serializer):
-    jobId = serializers.UUIDField()  # noqa: N815 (wire name)
-    status = serializers.ChoiceField(choices=["success", "failed"])
-    error = JobErrorSerializer(required=False, allow_null=True)
-    metadata = serializers.DictField(help_text="The transcript's metadata (empty for a failed job)")
-    segments = SegmentSerializer(many=True)
-    speakers = serializers.DictField(child=SpeakerDetailSerializer(), help_text="A dict here (speaker_details)")
+    """A finished job's transcript; a failed or cancelled one answers ``failed`` with its ``error``.
+
+    Rendered from the job; the transcript parts pass through as the pipeline stored them.
+    """
+
+    jobId = serializers.UUIDField(source="pk")  # noqa: N815 (wire name)
+    status = serializers.SerializerMethodField()
+    error = LegacyErrorField()
+    metadata = serializers.SerializerMethodField(help_text="The transcript's metadata (empty for a failed job)")
+    segments = serializers.SerializerMethodField()
+    speakers = serializers.SerializerMethodField(help_text="A dict here (speaker_details)")
+
+    @staticmethod
+    def _part(job, key: str, empty):
+        return job.result.get(key, empty) if job.status == JobStatus.COMPLETED else empty
+
+    @extend_schema_field(serializers.ChoiceField(choices=["success", "failed"]))
+    def get_status(self, job) -> str:
+        return "success" if job.status == JobStatus.COMPLETED else "failed"
+
+    @extend_schema_field(serializers.DictField())
+    def get_metadata(self, job) -> dict:
+        return self._part(job, "metadata", {})
+
+    @extend_schema_field(SegmentSerializer(many=True))
+    def get_segments(self, job) -> list:
+        return self._part(job, "segments", [])
+
+    @extend_schema_field(serializers.DictField(child=SpeakerDetailSerializer()))
+    def get_speakers(self, job) -> dict:
+        return self._part(job, "speaker_details", {})

@@ -42,12 +42,7 @@ class RequestProcessView(APIView):
         serializer.is_valid(raise_exception=True)
         job, created = services.transcription_request(user=request.user, file_key=serializer.validated_data["fileKey"],
                                                       language=serializer.validated_data.get("language"))
-        status = selectors.WIRE_STATUS[job.status]
-        return Response({
-            "job_id": str(job.pk), "status": status,
-            "estimated_time": round(job.estimated_seconds or 0),
-            "message": _("Processing started.") if created else _("An identical job is already in progress."),
-        })
+        return Response(RequestProcessResponseSerializer(job, context={"created": created}).data)
 
 
 @extend_schema(tags=["upload-video"], summary="Transcription job status (the transcript once completed)",
@@ -63,11 +58,8 @@ class StatusView(APIView):
 class CancelView(APIView):
     def post(self, request, job_id):
         job = selectors.job_get(user=request.user, job_id=job_id)
-        success = services.transcription_cancel(job=job)
-        return Response({
-            "success": success, "job_id": str(job.pk), "status": selectors.WIRE_STATUS[job.status],
-            "message": _("The job was cancelled.") if success else _("The job has already finished."),
-        })
+        cancelled = services.transcription_cancel(job=job)
+        return Response(CancelResponseSerializer(job, context={"cancelled": cancelled}).data)
 
 
 @extend_schema(tags=["upload-video"], summary="The finished transcript as a subtitle file", parameters=[
@@ -100,13 +92,8 @@ class LegacyResultView(APIView):
 
     def get(self, request, job_id):
         job = selectors.job_get(user=request.user, job_id=job_id, with_result=True)
-        if job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
-            return Response({"jobId": str(job.pk), "status": "failed", "error": selectors.error_of(job),
-                             "metadata": {}, "segments": [], "speakers": {}})
-        if job.status != JobStatus.COMPLETED:
+        if job.status not in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED):
             raise ApplicationError("JOB_NOT_COMPLETED", _("The job has not finished yet."), status=404,
                                    details={"status": selectors.WIRE_STATUS[job.status],
                                             "stage": str(STAGE_LABELS.get(job.stage, job.stage))})
-        result = job.result
-        return Response({"jobId": str(job.pk), "status": "success", "metadata": result.get("metadata", {}),
-                         "segments": result.get("segments", []), "speakers": result.get("speaker_details", {})})
+        return Response(LegacyResultSerializer(job).data)

@@ -20,6 +20,7 @@ def test_signup_returns_201_tokens_user_and_cookies(api):
     response = signup(api)
     assert response.status_code == 201
     body = response.json()
+    assert set(body) == {"access_token", "token_type", "user"}
     assert body["token_type"] == "bearer"
     assert isinstance(body["access_token"], str) and body["access_token"].count(".") == 2
     user = body["user"]
@@ -83,7 +84,8 @@ def test_messages_korean_by_default_english_on_request(api, user):
 def test_login_success_and_same_401_for_unknown_email_and_wrong_password(api, user):
     ok = api.post("/api/auth/login", {"email": "KIM@example.com", "password": PASSWORD}, format="json")
     assert ok.status_code == 200
-    assert ok.json()["user"]["id"] == user.id
+    assert set(ok.json()) == {"access_token", "token_type", "user"} and set(ok.json()["user"]) == USER_FIELDS
+    assert ok.json()["user"]["id"] == user.id and ok.json()["token_type"] == "bearer"
     assert "access_token" in ok.cookies and "refresh_token" in ok.cookies
     wrong = api.post("/api/auth/login", {"email": user.email, "password": "nope-nope"}, format="json")
     unknown = api.post("/api/auth/login", {"email": "ghost@example.com", "password": "nope-nope"}, format="json")
@@ -198,7 +200,7 @@ def test_logout_clears_cookies_and_revokes_refresh(user):
     browser.post("/api/auth/login", {"email": user.email, "password": PASSWORD}, format="json")
     refresh = browser.cookies["refresh_token"].value
     out = browser.post("/api/auth/logout", format="json", HTTP_ORIGIN=FRONTEND)
-    assert out.status_code == 200 and out.json()["message"]
+    assert out.status_code == 200 and set(out.json()) == {"message"} and out.json()["message"]
     assert out.cookies["access_token"].value == "" and out.cookies["refresh_token"].value == ""
     assert APIClient().post("/api/auth/refresh", {"refresh_token": refresh}, format="json").status_code == 401
 

@@ -138,7 +138,9 @@ def test_full_job_result_matches_contract_and_exports(auth_api, speech_key):
     assert {"extracting_audio", "transcribing", "diarizing", "analyzing"} <= set(job.stage_timings)
 
     legacy = auth_api.get(f"/api/results/{job_id}").json()
+    assert set(legacy) == {"jobId", "status", "metadata", "segments", "speakers"}  # no "error" key at all
     assert legacy["jobId"] == job_id and legacy["status"] == "success"
+    assert legacy["metadata"] == result["metadata"] and legacy["speakers"] == result["speaker_details"]
     assert isinstance(legacy["speakers"], dict) and "SPEAKER_00" in legacy["speakers"]
     assert legacy["segments"] == result["segments"]
 
@@ -170,7 +172,13 @@ def test_export_before_completion_and_legacy_not_completed(auth_api, speech_key)
 def test_cancel_queued_job_reports_failed_cancelled(auth_api, speech_key):
     job_id = request_process(auth_api, speech_key).json()["job_id"]
     response = auth_api.post(f"/api/upload-video/cancel/{job_id}").json()
+    assert set(response) == {"success", "job_id", "status", "message"} and response["job_id"] == job_id
     assert response["success"] is True and response["status"] == "failed"
+    assert isinstance(response["message"], str) and response["message"]
+    legacy = auth_api.get(f"/api/results/{job_id}").json()
+    error = {"code": "CANCELLED", "message": legacy["error"]["message"]}
+    assert legacy == {"jobId": job_id, "status": "failed", "error": error, "metadata": {}, "segments": [],
+                      "speakers": {}}
     status = auth_api.get(f"/api/upload-video/status/{job_id}").json()
     assert status["status"] == "failed" and status["error"]["code"] == "CANCELLED"
     runner.run(job_id)  # the message arrives later: the worker must not resurrect it
