@@ -111,11 +111,9 @@ def constrained_schema(scenario: dict, *, max_words: int, catalogue: Catalogue |
                                           "value": {"type": "number"}},
          "required": ["op", "path", "value"]},
     ]
-    removable = [f"{w.pointer}/pluginChain" for w in words if w.plugins]  # only chains that exist
-    if removable:
-        variants.append({"type": "object", "properties": {"op": {"type": "string", "enum": ["remove"]},
-                                                          "path": {"type": "string", "enum": removable}},
-                         "required": ["op", "path"]})
+    # No `remove` for the bundled small model: it repeats edits, and a second remove of the same chain no longer
+    # applies. Its grammar keeps to `add` (which also replaces), so every edit it can write applies; configured
+    # (remote) models keep the full add/replace/remove set.
     if keys:
         variants.insert(0, {"type": "object", "properties": {
             "op": {"type": "string", "enum": ["add"]}, "path": {"type": "string", "enum": chains},
