@@ -253,13 +253,15 @@ class LiveServer:
     """
 
     def __init__(self) -> None:
+        import os
         import threading
 
         import uvicorn
 
         from ecg.handler import ASGIHandler
 
-        config = uvicorn.Config(ASGIHandler(), host="127.0.0.1", port=0, log_level="warning", lifespan="off",
+        port = int(os.environ.get("ECG_TEST_PORT", "0"))  # a fixed port when asked (default: any free one)
+        config = uvicorn.Config(ASGIHandler(), host="127.0.0.1", port=port, log_level="warning", lifespan="off",
                                 loop="asyncio", http="h11", proxy_headers=False)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="uvicorn-test", daemon=True)
@@ -267,8 +269,8 @@ class LiveServer:
     def __enter__(self) -> LiveServer:
         self.thread.start()
         wait_for(lambda: self.server.started, timeout=60, interval=0.05, message="uvicorn to start")
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
+        self.port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
         return self
 
     def __exit__(self, *exc) -> None:

@@ -18,7 +18,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from django.db.models import F
-from support import make_video, wait_for
+from support import LiveServer, make_video, wait_for
 
 from ecg.jobs import ACTIVE, JobStatus, claim, report_progress, transition
 from ops import events
@@ -29,31 +29,6 @@ from transcription.models import TranscriptionJob
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 EVENT_TIMEOUT = 60.0  # generous: only guards against a hang (pushes arrive in milliseconds, a loaded CI is slow)
 RELEASE_TIMEOUT = 30.0  # for the server to drop a finished or abandoned stream's subscription
-
-
-class LiveServer:
-    """uvicorn serving our ASGI handler (``ecg.handler``, without ``ecg.asgi``'s in-process worker)."""
-
-    def __init__(self) -> None:
-        import uvicorn
-
-        from ecg.handler import ASGIHandler
-
-        config = uvicorn.Config(ASGIHandler(), host="127.0.0.1", port=0, log_level="warning",
-                                lifespan="off", loop="asyncio", http="h11")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="uvicorn-test", daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        wait_for(lambda: self.server.started, timeout=60, interval=0.05, message="uvicorn to start")
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=60)
 
 
 @pytest.fixture

@@ -9,15 +9,13 @@ Set ``ECG_TEST_PORT`` to bind a fixed port (default: any free one).
 from __future__ import annotations
 
 import json
-import os
 import socket
-import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from django.core.handlers.asgi import ASGIHandler as DjangoASGIHandler
-from support import FRONTEND, wait_for
+from support import FRONTEND, LiveServer, wait_for
 from testmedia import make_clip
 
 from uploads import storage
@@ -25,31 +23,6 @@ from uploads.models import Video
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 READ_TIMEOUT = 30.0  # generous: a buffering server never answers at all
-
-
-class LiveServer:
-    """uvicorn serving ``ecg.handler.ASGIHandler`` in a thread of the test process."""
-
-    def __init__(self) -> None:
-        import uvicorn
-
-        from ecg.handler import ASGIHandler
-
-        port = int(os.environ.get("ECG_TEST_PORT", "0"))
-        config = uvicorn.Config(ASGIHandler(), host="127.0.0.1", port=port, log_level="warning",
-                                lifespan="off", loop="asyncio", http="h11")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="uvicorn-upload-test", daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        wait_for(lambda: self.server.started, timeout=60, interval=0.05, message="uvicorn to start")
-        self.port = self.server.servers[0].sockets[0].getsockname()[1]
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=60)
 
 
 @pytest.fixture
