@@ -15,10 +15,10 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from chromium_only import _close_browsers, _isolated_media_and_cache  # noqa: E402, F401  (fixtures)
 from testmedia import STILL_RGB, make_clip  # noqa: E402
 
 from rendering.pipeline import RendererConfig, RenderOptions, render_video  # noqa: E402
-from rendering.pipeline import capture as capture_mod  # noqa: E402
 
 PLUGINS = ROOT / "assets" / "plugins"
 CATALOGUE = {p.name: str(p) for p in PLUGINS.iterdir() if (p / "manifest.json").is_file()}
@@ -27,18 +27,6 @@ NAMES = ["rotation", "typewriter", "elastic", "glitch", "magnetic", "fadein", "s
 W, H, FPS, SECONDS = 480, 270, 20, 1.6
 COLS, ROWS = 3, 6
 START, END = 0.25, 1.35  # every animation's window (its word's baseTime, offsets 0)
-
-
-@pytest.fixture(autouse=True)
-def _isolated_media_and_cache():
-    """Overrides the Django conftest fixture of the same name: these tests need no Django."""
-    yield
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _close_browsers():
-    yield
-    capture_mod.shutdown_pool()
 
 
 def cell(i: int) -> tuple[int, int, int, int]:

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from chromium_only import _close_browsers, _isolated_media_and_cache  # noqa: E402, F401  (fixtures)
 from testmedia import make_clip  # noqa: E402
 
 from rendering.pipeline import (  # noqa: E402
@@ -50,18 +51,6 @@ CATALOGUE = {p.name: str(p) for p in (ROOT / "assets" / "plugins").iterdir() if 
 W, H, FPS, SECONDS = 640, 360, 30, 6.0
 NOISE = 4.0  # mean |diff| allowed between a re-encoded frame and its source (codec noise)
 CLEAR = 12.0  # mean |diff| that a caption must exceed in its region
-
-
-@pytest.fixture(autouse=True)
-def _isolated_media_and_cache():
-    """Overrides the Django conftest fixture of the same name: these tests need no Django."""
-    yield
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _close_browsers():
-    yield
-    capture_mod.shutdown_pool()
 
 
 @pytest.fixture(scope="module")

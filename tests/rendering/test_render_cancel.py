@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from chromium_only import _close_browsers, _isolated_media_and_cache  # noqa: E402, F401  (fixtures)
 from testmedia import make_clip
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,7 +23,6 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from rendering.pipeline import RenderCancelled, RendererConfig, RenderOptions, render_video  # noqa: E402
-from rendering.pipeline import capture as capture_mod  # noqa: E402
 from rendering.pipeline.capture import (  # noqa: E402
     CaptureJob,
     OverlayStream,
@@ -36,18 +36,6 @@ from rendering.pipeline.scenario import active_intervals, validate_scenario  # n
 
 SAMPLE = json.loads((ROOT / "tests" / "fixtures" / "scenarios" / "scenario-v2.json").read_text())
 W, H, FPS, FRAMES = 640, 360, 30.0, 135  # a 4.5 s clip
-
-
-@pytest.fixture(autouse=True)
-def _isolated_media_and_cache():
-    """Overrides the Django conftest fixture of the same name: these tests need no Django."""
-    yield
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _close_browsers():
-    yield
-    capture_mod.shutdown_pool()
 
 
 def heavy(cues: int) -> dict:
