@@ -291,3 +291,24 @@ def concurrently(count: int, call) -> list:
 
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(run, range(count)))
+
+
+def moto_s3_server(bucket: str):
+    """Start a local S3-compatible server (moto) with ``bucket`` created; returns ``(endpoint, server)``.
+
+    The caller stops ``server``. Keys are ``test``/``test`` in ``us-east-1``.
+    """
+    import socket
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
+                 aws_secret_access_key="test").create_bucket(Bucket=bucket)
+    return endpoint, server

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 import stat
 import zipfile
 from pathlib import Path
@@ -14,6 +13,7 @@ import boto3
 import pytest
 from django.core.files.storage import default_storage
 from rest_framework.test import APIClient
+from support import moto_s3_server
 
 from assets.bundles import MAX_FILE_BYTES, MAX_ZIP_BYTES, BundleInvalid, read_bundle
 from assets.models import Animation
@@ -169,16 +169,7 @@ def test_broken_or_malicious_upload_is_refused_and_changes_nothing(staff, case):
 
 @pytest.fixture
 def s3(settings):
-    from moto.server import ThreadedMotoServer
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
-                 aws_secret_access_key="test").create_bucket(Bucket="ecg-plugins")
+    endpoint, server = moto_s3_server("ecg-plugins")
     settings.STORAGES = {
         "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
             "bucket_name": "ecg-plugins", "endpoint_url": endpoint, "region_name": "us-east-1", "access_key": "test",

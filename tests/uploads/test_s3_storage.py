@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import socket
-
-import boto3
 import pytest
 import requests
+from support import moto_s3_server
 from testmedia import make_clip
 
 from uploads import storage
@@ -18,16 +16,7 @@ BUCKET = "ecg-test-bucket"
 
 @pytest.fixture(scope="module")
 def s3_endpoint():
-    from moto.server import ThreadedMotoServer
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
-                 aws_secret_access_key="test").create_bucket(Bucket=BUCKET)
+    endpoint, server = moto_s3_server(BUCKET)
     yield endpoint
     server.stop()
 
