@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
 
 from assistant.prompts import TOOL_NAME, ChatPrompt
-from assistant.providers.base import ModelOutput, ProviderError, error_from_response, with_retries
+from assistant.providers.base import ModelOutput, ProviderError, post_with_retries
 
 API_VERSION = "2023-06-01"
 
@@ -38,15 +37,10 @@ class AnthropicProvider:
         headers = {"x-api-key": self.api_key, "anthropic-version": API_VERSION, "content-type": "application/json"}
         body = self.body(prompt)
 
-        async def call() -> ModelOutput:
-            timeout = max(0.1, min(self.http_timeout, deadline - time.monotonic()))
-            async with httpx.AsyncClient(timeout=timeout, transport=self.transport) as client:
-                response = await client.post(f"{self.base_url}/v1/messages", json=body, headers=headers)
-            if response.status_code >= 400:
-                raise error_from_response(response, "Anthropic")
-            return self.parse(response.json())
-
-        return await with_retries(call, retries=self.retries, deadline=deadline, label="anthropic messages")
+        return await post_with_retries(f"{self.base_url}/v1/messages", body, headers, parse=self.parse,
+                                       provider="Anthropic", label="anthropic messages",
+                                       http_timeout=self.http_timeout, retries=self.retries, deadline=deadline,
+                                       transport=self.transport)
 
     def parse(self, payload: Any) -> ModelOutput:
         if not isinstance(payload, dict) or payload.get("type") == "error":

@@ -124,3 +124,21 @@ async def with_retries(call: Callable[[], Awaitable[ModelOutput]], *, retries: i
         attempt += 1
         logger.warning("assistant: %s failed (%s), retry %d in %.1fs", label, error.code, attempt, delay)
         await asyncio.sleep(delay)
+
+
+async def post_with_retries(url: str, body: dict[str, Any], headers: dict[str, str], *,
+                            parse: Callable[[Any], ModelOutput], provider: str, label: str, http_timeout: float,
+                            retries: int, deadline: float,
+                            transport: httpx.AsyncBaseTransport | None = None) -> ModelOutput:
+    """POST ``body`` as JSON and ``parse`` the answer, each attempt bounded by ``http_timeout`` and what is left
+    of the turn's ``deadline``; transient failures are retried (``with_retries``). Shared by the HTTP providers."""
+
+    async def call() -> ModelOutput:
+        timeout = max(0.1, min(http_timeout, deadline - time.monotonic()))
+        async with httpx.AsyncClient(timeout=timeout, transport=transport) as client:
+            response = await client.post(url, json=body, headers=headers)
+        if response.status_code >= 400:
+            raise error_from_response(response, provider)
+        return parse(response.json())
+
+    return await with_retries(call, retries=retries, deadline=deadline, label=label)

@@ -8,13 +8,12 @@ No streaming: the editor waits for one answer.
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import httpx
 
 from assistant.prompts import TOOL_NAME, ChatPrompt
-from assistant.providers.base import ModelOutput, ProviderError, error_from_response, parse_json_object, with_retries
+from assistant.providers.base import ModelOutput, ProviderError, parse_json_object, post_with_retries
 
 
 class OpenAIChatProvider:
@@ -48,15 +47,10 @@ class OpenAIChatProvider:
             headers["Authorization"] = f"Bearer {self.api_key}"
         body = self.body(prompt)
 
-        async def call() -> ModelOutput:
-            timeout = max(0.1, min(self.http_timeout, deadline - time.monotonic()))
-            async with httpx.AsyncClient(timeout=timeout, transport=self.transport) as client:
-                response = await client.post(f"{self.base_url}/chat/completions", json=body, headers=headers)
-            if response.status_code >= 400:
-                raise error_from_response(response, "the model server")
-            return self.parse(response.json())
-
-        return await with_retries(call, retries=self.retries, deadline=deadline, label="chat completions")
+        return await post_with_retries(f"{self.base_url}/chat/completions", body, headers, parse=self.parse,
+                                       provider="the model server", label="chat completions",
+                                       http_timeout=self.http_timeout, retries=self.retries, deadline=deadline,
+                                       transport=self.transport)
 
     def parse(self, payload: Any) -> ModelOutput:
         try:
