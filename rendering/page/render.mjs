@@ -509,8 +509,20 @@ window.ecgSeek = async function ecgSeek(t) {
 // Each tile: frame, bbox (the whole caption box of that frame), rect (the captured part, in frame
 // coordinates), x/y (where rect lies in the viewport), full (rect replaces everything; else it patches
 // the previous capture, which is the previous tile or the last tile of the previous batch).
+// Content a clone cannot show: a video's or canvas's current picture, a frame's document, an SVG <image>
+// (loads again in a clone with no way to wait for it). Such a frame is captured whole from the live stage.
+// An <img> clones fine: it loads from the memory cache, and the batch waits for every tile image to
+// decode before the paint (plugin images are preloaded before frame 0, see ecgInit).
 function hasLiveMedia(root) {
-  return root.querySelector("img, video, canvas, iframe, svg image") !== null;
+  return root.querySelector("video, canvas, iframe, object, embed, svg image") !== null;
+}
+
+// Resolves once every <img> in the tile area is decoded (a broken image resolves too: the live stage
+// would show it broken as well).
+function tileImagesDecoded(tilesEl) {
+  const imgs = tilesEl.querySelectorAll("img");
+  if (!imgs.length) return null;
+  return Promise.all(Array.from(imgs, (img) => img.decode().catch(() => undefined)));
 }
 
 // A tile shows `rect` of a clone of the stage at (tx, ty) of the tile area: a frame-sized box holding
@@ -596,6 +608,10 @@ window.ecgAdvanceBatch = async function ecgAdvanceBatch(from, to, maxTiles, pain
     state.lastElems = info.elems;
     last = tiles.length - 1;
     codes.push(last);
+  }
+  if (tiles.length && !live) {
+    const decoded = tileImagesDecoded(tilesEl);
+    if (decoded) await decoded;
   }
   if (tiles.length && paint) await nextPaint();
   let clip = null;

@@ -19,6 +19,7 @@ from chromium_only import _close_browsers, _isolated_media_and_cache  # noqa: E4
 from testmedia import STILL_RGB, make_clip  # noqa: E402
 
 from rendering.pipeline import RendererConfig, RenderOptions, render_video  # noqa: E402
+from rendering.pipeline.capture import OverlayStream  # noqa: E402
 
 PLUGINS = ROOT / "assets" / "plugins"
 CATALOGUE = {p.name: str(p) for p in PLUGINS.iterdir() if (p / "manifest.json").is_file()}
@@ -72,8 +73,13 @@ def frames_of(path: Path) -> list[np.ndarray]:
 
 
 @pytest.fixture(scope="module")
-def renders(clip, tmp_path_factory) -> dict[str, list[np.ndarray]]:
-    """The grid rendered three times: twice on one page, once on two pages with short segments."""
+def renders(clip, tmp_path_factory) -> dict[str, dict]:
+    """The grid rendered three times: twice on one page, once on two pages with short segments.
+
+    Each render keeps its encoded frames (what a user downloads) and, per frame, the overlay the capture
+    stage handed to the compositor. The overlays are what a capture bug changes; comparing them instead of
+    the encoded frames keeps x264's look-ahead from spreading one differing pixel over a whole GOP.
+    """
     out_dir = tmp_path_factory.mktemp("renders")
     scenario = grid_scenario()
     result = {}
@@ -81,10 +87,36 @@ def renders(clip, tmp_path_factory) -> dict[str, list[np.ndarray]]:
                        ("again", RendererConfig(parallel_pages=1, segment_seconds=1000, work_dir=str(out_dir))),
                        ("two", RendererConfig(parallel_pages=2, segment_seconds=0.4, work_dir=str(out_dir)))):
         out = out_dir / f"{label}.mp4"
-        res = render_video(str(clip), scenario, RenderOptions(), str(out), config=cfg, seed=7, plugin_dirs=CATALOGUE)
+        overlays: dict[int, np.ndarray] = {}
+        real = OverlayStream.overlay_for
+
+        def recording(self, frame, real=real, overlays=overlays):
+            ov = real(self, frame)
+            overlays[frame] = overlay_planes(ov)
+            return ov
+
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(OverlayStream, "overlay_for", recording)
+            res = render_video(str(clip), scenario, RenderOptions(), str(out), config=cfg, seed=7,
+                               plugin_dirs=CATALOGUE)
         assert res.frames_total == int(SECONDS * FPS)
-        result[label] = frames_of(out)
+        result[label] = {"encoded": frames_of(out), "overlays": [overlays.get(k) for k in range(res.frames_total)]}
     return result
+
+
+def overlay_planes(ov) -> np.ndarray | None:
+    """A frame's overlay as full-frame planes: premultiplied Y, U, V and the inverse alphas (chroma planes
+    repeated to full resolution), shape (5, H, W); None when nothing is drawn."""
+    if ov is None or ov.empty:
+        return None
+    out = np.zeros((5, H, W), np.int32)
+    out[3:] = 256  # inverse alpha of "nothing drawn"
+    x, y, w, h = ov.x, ov.y, ov.w, ov.h
+    out[0, y : y + h, x : x + w] = ov.py
+    out[3, y : y + h, x : x + w] = ov.iy
+    for plane, values in ((1, ov.pu), (2, ov.pv), (4, ov.ic)):
+        out[plane, y : y + h, x : x + w] = np.repeat(np.repeat(values, 2, axis=0), 2, axis=1)[:h, :w]
+    return out
 
 
 def region(frame: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
@@ -94,7 +126,7 @@ def region(frame: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
 
 @pytest.mark.parametrize("i,name", list(enumerate(NAMES)))
 def test_animation_moves_over_its_window(renders, i, name):
-    frames = renders["one"]
+    frames = renders["one"]["encoded"]
     box = cell(i)
     at = [round(FPS * (START + f * (END - START))) for f in (0.04, 0.5, 0.96)]
     shots = [region(frames[k], box) for k in at]
@@ -104,37 +136,63 @@ def test_animation_moves_over_its_window(renders, i, name):
     assert max(diffs) > 1.0, f"{name}: frames do not change over the window ({diffs})"
 
 
-def differing(a: list[np.ndarray], b: list[np.ndarray]) -> dict[str, list[int]]:
-    """Animation name -> the frames whose grid cell differs between two renders (a frame-exactness bug
-    names its animation; pixels outside every cell are reported as "(outside the cells)")."""
-    out: dict[str, list[int]] = {}
+# Chromium's software raster is not bit-reproducible on a loaded machine: a glyph drawn with partial
+# opacity and a rotation came out one code value off in a few pixels in about 1 render in 20 (measured
+# while a compiler ran beside it; docs/DECISIONS.md). That much is tolerated; anything a wrong or stale
+# frame, a missing tile or a misplaced patch would cause (a difference over 1, or over 1 in more than a
+# sliver of a cell) is not.
+NOISE_LEVELS = 1
+NOISE_SHARE = 0.01
+
+
+def differing(a: list, b: list) -> dict[str, list[tuple[int, int, int]]]:
+    """Animation name -> (frame, differing pixels, largest difference) for the frames whose grid cell
+    differs between two renders' overlays beyond raster noise (pixels outside every cell are reported
+    as "(outside the cells)")."""
+    out: dict[str, list[tuple[int, int, int]]] = {}
     for k, (x, y) in enumerate(zip(a, b, strict=True)):
+        if x is None or y is None:
+            if (x is None) != (y is None):
+                out.setdefault("(whole frame)", []).append((k, H * W, 256))
+            continue
         if np.array_equal(x, y):
             continue
-        mask = x != y
-        named = False
+        delta = np.abs(x - y).max(axis=0)
+        seen = np.zeros((H, W), bool)
         for i, name in enumerate(NAMES):
             x0, y0, x1, y1 = cell(i)
-            if mask[y0:y1, x0:x1].any():
-                out.setdefault(name, []).append(k)
-                named = True
-        if not named:
-            out.setdefault("(outside the cells)", []).append(k)
+            d = delta[y0:y1, x0:x1]
+            seen[y0:y1, x0:x1] = True
+            count, worst = int((d > 0).sum()), int(d.max())
+            if worst > NOISE_LEVELS or count > NOISE_SHARE * d.size:
+                out.setdefault(name, []).append((k, count, worst))
+        if (delta[~seen] > 0).any():
+            out.setdefault("(outside the cells)", []).append((k, int((delta[~seen] > 0).sum()), int(delta.max())))
     return out
 
 
 def test_same_scenario_renders_the_same_pixels_twice(renders):
-    a, b = renders["one"], renders["again"]
+    a, b = renders["one"]["overlays"], renders["again"]["overlays"]
     assert len(a) == len(b)
     diff = differing(a, b)
-    assert not diff, f"animation -> frames that differ between two renders: {diff}"
+    assert not diff, f"animation -> (frame, pixels, largest difference) that differ between two renders: {diff}"
 
 
 def test_one_and_two_capture_pages_give_the_same_frames(renders):
-    a, b = renders["one"], renders["two"]
+    a, b = renders["one"]["overlays"], renders["two"]["overlays"]
     assert len(a) == len(b)
     diff = differing(a, b)
-    assert not diff, f"animation -> frames that differ between 1 and 2 capture pages: {diff}"
+    assert not diff, f"animation -> (frame, pixels, largest difference) that differ between 1 and 2 pages: {diff}"
+
+
+def test_noise_tolerance_still_catches_a_frame_from_the_wrong_time(renders):
+    """The tolerance above is far below what one frame of any animation changes: frame k against frame
+    k + 1 of the same render is reported for every animation that moves between them."""
+    a = renders["one"]["overlays"]
+    k = round(FPS * (START + END) / 2)
+    shifted = a[:k] + [a[k + 1]] + a[k + 1 :]
+    diff = differing(a, shifted)
+    assert len(diff) >= len(NAMES) - 2, diff
 
 
 def test_editor_chain_with_a_bare_name_and_a_define_palette(clip, tmp_path):
