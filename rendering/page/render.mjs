@@ -498,17 +498,6 @@ window.ecgSeek = async function ecgSeek(t) {
   return { visible: info.visible, sig: info.sig, bbox: info.bbox, changed };
 };
 
-// Batch capture. Seeks frames from..to-1; every frame whose visible state changed is snapshotted
-// (a deep clone of the stage: all renderer/plugin state lives in inline styles and the DOM) into a
-// tile next to the others in the tile area, clipped to what must be captured: the frame's whole caption
-// box ("full"), or only the damage rectangle, the part that differs from the previous capture (a word
-// being highlighted, a word popping in). Tiles are packed in shelves until maxTiles tiles or the tile
-// area are used; one paint + one screenshot of the tile area then captures the whole batch.
-// codes[i] for frame from+i: -1 nothing visible, -2 same as the last capture of an earlier batch,
-// k >= 0 same as tile k of this batch. `next` is the first frame not handled (to resume from).
-// Each tile: frame, bbox (the whole caption box of that frame), rect (the captured part, in frame
-// coordinates), x/y (where rect lies in the viewport), full (rect replaces everything; else it patches
-// the previous capture, which is the previous tile or the last tile of the previous batch).
 // Content a clone cannot show: a video's or canvas's current picture, a frame's document, an SVG <image>
 // (loads again in a clone with no way to wait for it). Such a frame is captured whole from the live stage.
 // An <img> clones fine: it loads from the memory cache, and the batch waits for every tile image to
@@ -520,9 +509,7 @@ function hasLiveMedia(root) {
 // Resolves once every <img> in the tile area is decoded (a broken image resolves too: the live stage
 // would show it broken as well).
 function tileImagesDecoded(tilesEl) {
-  const imgs = tilesEl.querySelectorAll("img");
-  if (!imgs.length) return null;
-  return Promise.all(Array.from(imgs, (img) => img.decode().catch(() => undefined)));
+  return Promise.all(Array.from(tilesEl.querySelectorAll("img"), (img) => img.decode().catch(() => undefined)));
 }
 
 // A tile shows `rect` of a clone of the stage at (tx, ty) of the tile area: a frame-sized box holding
@@ -555,7 +542,23 @@ function makeTile(stage, rect, tx, ty) {
 // A damage rectangle this large is captured as a full frame: a patch would save little.
 const FULL_CAPTURE_SHARE = 0.6;
 
-window.ecgAdvanceBatch = async function ecgAdvanceBatch(from, to, maxTiles, paint = true) {
+// Batch capture. Seeks frames from..to-1; every frame whose visible state changed is snapshotted
+// (a deep clone of the stage: all renderer/plugin state lives in inline styles and the DOM) into a
+// tile next to the others in the tile area, clipped to what must be captured: the frame's whole caption
+// box ("full"), or only the damage rectangle, the part that differs from the previous capture (a word
+// being highlighted, a word popping in). Tiles are packed in shelves until maxTiles tiles or the tile
+// area are used; one paint + one screenshot of the tile area then captures the whole batch.
+// codes[i] for frame from+i: -1 nothing visible, -2 same as the last capture of an earlier batch,
+// k >= 0 same as tile k of this batch. `next` is the first frame not handled (to resume from).
+// Each tile: frame, bbox (the whole caption box of that frame), rect (the captured part, in frame
+// coordinates), x/y (where rect lies in the viewport), full (rect replaces everything; else it patches
+// the previous capture, which is the previous tile or the last tile of the previous batch).
+//
+// Before the screenshot the batch waits for its tile images to decode and for two rAFs: the second runs
+// only once the frame holding the tiles was committed and activated, i.e. rastered. Page.captureScreenshot
+// alone forces a redraw that may draw before that raster is done, and on a busy machine a capture then
+// showed parts of the previous frame (docs/RENDERING.md).
+window.ecgAdvanceBatch = async function ecgAdvanceBatch(from, to, maxTiles) {
   const stage = document.getElementById("stage");
   const tilesEl = document.getElementById("tiles");
   tilesEl.replaceChildren();
@@ -609,11 +612,10 @@ window.ecgAdvanceBatch = async function ecgAdvanceBatch(from, to, maxTiles, pain
     last = tiles.length - 1;
     codes.push(last);
   }
-  if (tiles.length && !live) {
-    const decoded = tileImagesDecoded(tilesEl);
-    if (decoded) await decoded;
+  if (tiles.length) {
+    if (!live) await tileImagesDecoded(tilesEl);
+    await nextPaint();
   }
-  if (tiles.length && paint) await nextPaint();
   let clip = null;
   if (tiles.length) {
     clip = live ? tiles[0].bbox : [0, state.tilesTop, right, shelfY + shelfH];

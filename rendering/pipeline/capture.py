@@ -125,12 +125,6 @@ class CaptureJob:
     cancel: threading.Event = field(default_factory=threading.Event)
     pad: int | None = None  # how far a filter the page cannot size (url(), unknown) may paint; None: auto
     max_tiles: int = 120  # frames captured per screenshot (at most): one per ADVANCE_BATCH when all change
-    # Wait for two rAFs before each screenshot: the second runs only once the frame holding the batch's
-    # DOM has been committed and activated, i.e. rastered. Page.captureScreenshot alone forces a redraw
-    # that may draw before that raster is done: on a busy machine a capture then showed parts of the
-    # previous frame (1 render pair in 3 differed on the 18-animation grid; 0 in 15 with the wait). Costs
-    # one paced frame (~33 ms) per screenshot, i.e. per batch of up to `max_tiles` frames.
-    paint_before_capture: bool = True
     live_on_screen: bool = False  # keep the live stage in the viewport (ecgSeek + screenshot tools)
     # Capture only the damage rectangle of a frame that differs from the previous capture in part (off:
     # every changed frame captures its whole caption box; kept for tests and the benchmark).
@@ -453,9 +447,10 @@ class BrowserWorker:
         while n < seg.end:
             if job.cancel.is_set():
                 raise RenderCancelled()
+            # The page waits until the batch's frame is rastered before it answers (render.mjs): a
+            # screenshot's forced redraw alone could show parts of the previous frame on a busy machine.
             res = page.evaluate(
-                "([a, b, m, p]) => ecgAdvanceBatch(a, b, m, p)",
-                [n, min(seg.end, n + ADVANCE_BATCH), job.max_tiles, job.paint_before_capture],
+                "([a, b, m]) => ecgAdvanceBatch(a, b, m)", [n, min(seg.end, n + ADVANCE_BATCH), job.max_tiles]
             )
             tiles = res["tiles"]
             keys: list[int] = []

@@ -319,19 +319,18 @@ def animated_scenario() -> dict:
 
 
 def capture_all(
-    scenario: dict, *, pages: int, segment_seconds: float, paint: bool = True, frames: int = 180, damage: bool = True
+    scenario: dict, *, pages: int, segment_seconds: float, frames: int = 180, damage: bool = True
 ):
     """Every frame's overlay as (x, y, stacked blend planes) or None, the segments and the stream."""
     plugins = resolve_plugins(plugin_names(scenario))
     job = CaptureJob(
-        f"seams-{pages}-{segment_seconds}-{paint}-{damage}",
+        f"seams-{pages}-{segment_seconds}-{damage}",
         scenario,
         plugins,
         W,
         H,
         float(FPS),
         seed=42,
-        paint_before_capture=paint,
         damage=damage,
     )
     segments = plan_segments(active_frames(active_intervals(scenario), frames, FPS), FPS, segment_seconds)
