@@ -61,11 +61,9 @@ BASE_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
-    # The compositor draws only once every stage is done, raster of every visible tile included. Without
-    # it a screenshot taken while the raster threads lag (a loaded machine) can show a frame with tiles
-    # still missing or stale: the same frame differed between two renders and between 1 and 2 pages.
-    # Alone it does not make the compositor spin (that is --disable-frame-rate-limit, below).
-    "--run-all-compositor-stages-before-draw",
+    # Not --run-all-compositor-stages-before-draw: it did not keep stale tiles out of screenshots under
+    # load (the page's wait for the raster does, see ecgAdvanceBatch), and it keeps every idle browser
+    # producing frames (~7 % of a core each, all day, in every worker process).
 ]
 # Headless Chromium paces frames at 60 Hz, so each screenshot waits ~33 ms. These flags remove the
 # pacing but make the compositor spin (a full core even on a static page), which costs more than it
@@ -514,6 +512,10 @@ def decode_png(data: bytes) -> np.ndarray:
 
 
 def _fit(rgba: np.ndarray, w: int, h: int) -> np.ndarray:
+    """The decoded strip as exactly h x w: itself when it already is (the usual case; no 10 MB copy per
+    screenshot), else cut or zero-padded (Chromium may return a pixel more or less at a fractional clip)."""
+    if rgba.shape[0] == h and rgba.shape[1] == w:
+        return rgba
     out = np.zeros((h, w, 4), np.uint8)
     hh, ww = min(h, rgba.shape[0]), min(w, rgba.shape[1])
     out[:hh, :ww] = rgba[:hh, :ww]
