@@ -24,7 +24,8 @@ def pipeline_config():
     return PipelineConfig(
         engine=settings.ASR_ENGINE, model=settings.ASR_MODEL, language_models=settings.ASR_LANGUAGE_MODELS,
         auto_languages=settings.ASR_AUTO_LANGUAGES, device=settings.ASR_DEVICE,
-        compute_type=settings.ASR_COMPUTE_TYPE, batch_size=settings.ASR_BATCH_SIZE,
+        compute_type=settings.ASR_COMPUTE_TYPE, detect_compute_type=settings.ASR_DETECT_COMPUTE_TYPE,
+        batch_size=settings.ASR_BATCH_SIZE,
         cpu_threads=settings.ASR_CPU_THREADS, align_model=settings.ALIGN_MODEL,
         diarization_model=settings.DIARIZATION_MODEL, hf_token=settings.HF_TOKEN,
         speaker_threshold=settings.SPEAKER_THRESHOLD, emotion_model=settings.EMOTION_MODEL,

@@ -105,6 +105,18 @@ def test_auto_detects_the_language_with_the_multilingual_model(lang):
     assert SCRIPT[lang].search("".join(s["text"] for s in result["segments"]))
 
 
+def test_auto_detection_runs_in_float32_on_cpu_whatever_the_transcription_type():
+    """int8 detection called espeak Korean and Chinese English on an AVX2-only CPU (float32: 0.61 ko, 0.49
+    zh); the detector gets its own float32 copy of the model on CPU and keeps the configured type on GPU."""
+    assert PipelineConfig().detection_config().compute_type == "float32"
+    assert PipelineConfig().compute_type == "int8"  # transcription itself stays int8
+    same = PipelineConfig(compute_type="float32")
+    assert same.detection_config() is same  # nothing extra to load
+    gpu = PipelineConfig(device="cuda", compute_type="float16")
+    assert gpu.detection_config().compute_type == "float16"
+    assert PipelineConfig(detect_compute_type="int8").detection_config().compute_type == "int8"
+
+
 def test_auto_on_english_uses_the_english_model_after_detection():
     result = run_pipeline(str(MEDIA / "single_speaker.wav"), language="auto", config=CONFIG)
     assert result["language"] == "en"

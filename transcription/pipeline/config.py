@@ -6,7 +6,7 @@ Kept free of Django imports so the pipeline can run (and be tested, benchmarked)
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .models import DEFAULT_AUTO_LANGUAGES, DEFAULT_LANGUAGE_MODELS, auto_candidates, parse_language_models
 
@@ -25,6 +25,11 @@ class PipelineConfig:
     auto_languages: str = DEFAULT_AUTO_LANGUAGES
     device: str = "cpu"
     compute_type: str = "int8"
+    # CTranslate2 type of the language-detection pass for "auto" ("" = float32 on CPU, compute_type elsewhere).
+    # int8 on CPUs without VNNI (AVX2 only: u8 x s8 products saturate) shifted whisper-base's language
+    # scores enough to call espeak Korean and Chinese English; detection is one encoder pass, float32
+    # costs little there (docs/DECISIONS.md).
+    detect_compute_type: str = ""
     batch_size: int = 8  # whisperx batched inference only
     cpu_threads: int = 0  # 0 = CTranslate2's default
     align_model: str = ""  # wav2vec2 CTC model path/id for whisperx alignment
@@ -42,3 +47,8 @@ class PipelineConfig:
             raise ValueError("speaker_threshold must be a cosine similarity between 0 and 1")
         parse_language_models(self.language_models)  # fail at start-up, not in the first job
         auto_candidates(self.auto_languages)
+
+    def detection_config(self) -> PipelineConfig:
+        """The config the "auto" language detector loads its model with (its own compute type)."""
+        compute_type = self.detect_compute_type or ("float32" if self.device == "cpu" else self.compute_type)
+        return self if compute_type == self.compute_type else replace(self, compute_type=compute_type)

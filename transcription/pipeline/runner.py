@@ -88,6 +88,11 @@ def warm_up(config: PipelineConfig) -> dict[str, float]:
         t = time.perf_counter()
         asr.get_engine(config, name).warm_up()
         times[f"asr:{name}"] = round(time.perf_counter() - t, 2)
+    detect = config.detection_config()
+    if detect is not config:  # "auto" detects with its own copy of the detection model
+        t = time.perf_counter()
+        asr.get_engine(detect, asr.model_for(config, None)).warm_up()
+        times[f"asr-detect:{detect.compute_type}"] = round(time.perf_counter() - t, 2)
     t = time.perf_counter()
     speakers.warm_up(config.device)
     times["speakers"] = round(time.perf_counter() - t, 2)
@@ -159,7 +164,7 @@ def run_pipeline(
     if lang is None:
         # "auto": the multilingual detection model decides (an English-only model never does: it would call
         # every language English), then the model configured for that language transcribes.
-        detector = asr.get_engine(config, asr.model_for(config, None))
+        detector = asr.get_engine(config.detection_config(), asr.model_for(config, None))
         progress.check(force=True)
         lang, probability = detector.detect_language(audio, models.auto_candidates(config.auto_languages))
         logger.info("detected language %s (p=%s) with %s", lang, probability, detector.model_name)
