@@ -392,8 +392,21 @@ class FasterWhisperEngine(AsrEngine):
         t = np.arange(2 * SAMPLE_RATE) / SAMPLE_RATE
         tone = (0.1 * np.sin(2 * np.pi * 150 * t) * (1 + np.sin(2 * np.pi * 3 * t))).astype(np.float32)
         get_speech_timestamps(tone, VadOptions())  # loads the Silero VAD model
-        with self._lock:  # one full decode: allocates the encoder/decoder buffers of this model
-            list(self._decode(tone, "en", vad_filter=False, no_speech_threshold=None)[0])
+        # One decode (encoder, beam search, word alignment) allocates this model's buffers. A few tokens are
+        # enough: a tone decodes to hallucinated text up to the token limit, which took the multilingual
+        # base 24 s at every worker start.
+        with self._lock:
+            list(self._decode(tone, "en", vad_filter=False, no_speech_threshold=None, max_new_tokens=16)[0])
+
+    def warm_up_detection(self) -> None:
+        """Warm a copy used only to detect languages: one detection pass (encoder + one decoder step), not a
+        full decode; every worker start pays this."""
+        if not self.multilingual:
+            return
+        t = np.arange(2 * SAMPLE_RATE) / SAMPLE_RATE
+        tone = (0.1 * np.sin(2 * np.pi * 150 * t) * (1 + np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+        with self._lock:
+            self.model.detect_language(tone)
 
     def transcribe(self, audio: np.ndarray, *, language: str | None, progress: Progress) -> Transcript:
         from faster_whisper.vad import VadOptions, get_speech_timestamps
