@@ -115,6 +115,8 @@ def test_auto_detection_runs_in_float32_on_cpu_whatever_the_transcription_type()
     gpu = PipelineConfig(device="cuda", compute_type="float16")
     assert gpu.detection_config().compute_type == "float16"
     assert PipelineConfig(detect_compute_type="int8").detection_config().compute_type == "int8"
+    english_only = PipelineConfig(model="tiny.en")  # detection never runs this model: no float32 copy
+    assert english_only.detection_config() is english_only
 
 
 def test_auto_on_english_uses_the_english_model_after_detection():

@@ -241,6 +241,12 @@ def _uncovered(regions: list[tuple[float, float]], words: list[Word], min_len: f
 # ---------------------------------------------------------------------------------------------------- engines
 
 
+def _warm_up_tone() -> np.ndarray:
+    """2 s of a modulated 150 Hz tone: enough signal for a warm-up decode or detection pass."""
+    t = np.arange(2 * SAMPLE_RATE) / SAMPLE_RATE
+    return (0.1 * np.sin(2 * np.pi * 150 * t) * (1 + np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+
+
 class AsrEngine:
     """What the pipeline needs from a recogniser; subclasses implement ``transcribe`` (and may align/diarize)."""
 
@@ -258,6 +264,10 @@ class AsrEngine:
 
     def warm_up(self) -> None:
         """Run the model once on a short synthetic signal so the first job pays no lazy initialisation."""
+
+    def warm_up_detection(self) -> None:
+        """Warm a copy of the model that only detects languages (engines without a cheaper path: warm_up)."""
+        self.warm_up()
 
     def align(self, audio: np.ndarray, transcript: Transcript, *, progress: Progress) -> Transcript:
         """Refine word times; engines whose ASR already yields word times return the transcript unchanged."""
@@ -389,8 +399,7 @@ class FasterWhisperEngine(AsrEngine):
     def warm_up(self) -> None:
         from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-        t = np.arange(2 * SAMPLE_RATE) / SAMPLE_RATE
-        tone = (0.1 * np.sin(2 * np.pi * 150 * t) * (1 + np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+        tone = _warm_up_tone()
         get_speech_timestamps(tone, VadOptions())  # loads the Silero VAD model
         # One decode (encoder, beam search, word alignment) allocates this model's buffers. A few tokens are
         # enough: a tone decodes to hallucinated text up to the token limit, which took the multilingual
@@ -403,10 +412,8 @@ class FasterWhisperEngine(AsrEngine):
         full decode; every worker start pays this."""
         if not self.multilingual:
             return
-        t = np.arange(2 * SAMPLE_RATE) / SAMPLE_RATE
-        tone = (0.1 * np.sin(2 * np.pi * 150 * t) * (1 + np.sin(2 * np.pi * 3 * t))).astype(np.float32)
         with self._lock:
-            self.model.detect_language(tone)
+            self.model.detect_language(_warm_up_tone())
 
     def transcribe(self, audio: np.ndarray, *, language: str | None, progress: Progress) -> Transcript:
         from faster_whisper.vad import VadOptions, get_speech_timestamps

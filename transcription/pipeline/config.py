@@ -8,7 +8,14 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass, field, replace
 
-from .models import DEFAULT_AUTO_LANGUAGES, DEFAULT_LANGUAGE_MODELS, auto_candidates, parse_language_models
+from .models import (
+    DEFAULT_AUTO_LANGUAGES,
+    DEFAULT_LANGUAGE_MODELS,
+    auto_candidates,
+    is_multilingual,
+    model_for,
+    parse_language_models,
+)
 
 ENGINES = ("auto", "faster-whisper", "whisperx")
 
@@ -49,6 +56,10 @@ class PipelineConfig:
         auto_candidates(self.auto_languages)
 
     def detection_config(self) -> PipelineConfig:
-        """The config the "auto" language detector loads its model with (its own compute type)."""
+        """The config the "auto" language detector loads its model with (its own compute type). An
+        English-only detection model never runs to detect (it answers "en"): no second copy for it."""
         compute_type = self.detect_compute_type or ("float32" if self.device == "cpu" else self.compute_type)
-        return self if compute_type == self.compute_type else replace(self, compute_type=compute_type)
+        if compute_type == self.compute_type:
+            return self
+        detector = model_for(None, override=self.model, language_models=self.language_models)
+        return replace(self, compute_type=compute_type) if is_multilingual(detector) else self

@@ -91,8 +91,7 @@ def warm_up(config: PipelineConfig) -> dict[str, float]:
     detect = config.detection_config()
     if detect is not config:  # "auto" detects with its own copy of the detection model
         t = time.perf_counter()
-        engine = asr.get_engine(detect, asr.model_for(config, None))
-        getattr(engine, "warm_up_detection", engine.warm_up)()
+        asr.get_engine(detect, asr.model_for(config, None)).warm_up_detection()
         times[f"asr-detect:{detect.compute_type}"] = round(time.perf_counter() - t, 2)
     t = time.perf_counter()
     speakers.warm_up(config.device)
